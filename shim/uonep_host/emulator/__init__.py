@@ -1,0 +1,1 @@
+"""A local One Platform: JSON-RPC, provisioning and /timestamp over HTTP, with SQLite state."""
