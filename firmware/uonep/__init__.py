@@ -7,7 +7,7 @@
 
 from .client import Batch, Client
 from .errors import (AuthError, CallError, HTTPError, JournalError, JournalFullError,
-                     OnepError, ProtocolError, RecordBatchError, RequestError,
+                     OnepError, ProtocolError, ProvisionError, RecordBatchError, RequestError,
                      ServerError, TransportError, ValidationError)
 
 __version__ = "0.1.0"

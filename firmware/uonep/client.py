@@ -10,8 +10,9 @@ HTTP request, and (with a Journal) durable add_value / commit / push.
     b.results                         # one entry per call
 """
 
-from . import rpc
-from .errors import CallError, OnepError, ValidationError
+from . import forward, rpc
+from .clock import Clock
+from .errors import CallError, JournalError, OnepError, ValidationError
 from .transport import Transport
 
 
@@ -124,7 +125,8 @@ class Client(Procedures):
     act as a descendant client or as the owner of a descendant resource.
     host/port/https/timeout/user_agent: where and how to connect. http: a
     `requests`-like object (a requests.Session on CPython). journal: a
-    uonep.Journal for add_value/commit/push.
+    uonep.Journal for add_value/commit/push. clock: a uonep.clock.Clock
+    (the board's clock by default).
     """
 
     def __init__(self, cik=None, host="m2.exosite.com", port=None, https=True, timeout=10,
@@ -133,9 +135,11 @@ class Client(Procedures):
         self._auth = rpc.auth(cik, client_id, resource_id, token)
         self.transport = Transport(host, port, https, timeout, user_agent, http)
         self.journal = journal
-        self._clock = clock
-        self._pending = {}
+        self.clock = clock or Clock()
+        self._values = {}
+        self._forwarder = None
         self.requests = 0
+        self.last_body_bytes = 0
 
     def __repr__(self):
         # Credentials stay out of reprs: they end up in logs.
@@ -151,6 +155,7 @@ class Client(Procedures):
         ids = list(range(1, len(calls) + 1))
         body = rpc.encode_request(self._auth, calls, ids)
         self.requests += 1
+        self.last_body_bytes = len(body)
         status, answer = self.transport.request("POST", rpc.PATH, body, rpc.CONTENT_TYPE,
                                                  _longer(self.transport.timeout, timeout))
         return rpc.decode_response(status, answer, calls, ids)
@@ -160,6 +165,57 @@ class Client(Procedures):
         if isinstance(outcome, CallError):
             raise outcome
         return outcome
+
+    # -- store and forward (needs journal=) -------------------------------
+
+    def add_value(self, resource, value):
+        """Stage a value for the next commit; the same resource twice before
+        a commit: the last value wins. Bad input is refused here, so nothing
+        unsendable ever reaches the journal."""
+        if isinstance(resource, dict):
+            resource = rpc.resource(resource)["alias"]
+        rpc.resource(resource)
+        self._values[resource] = rpc.value(value)
+
+    def commit(self, timestamp=None):
+        """Write the staged values to the journal as one record: all or none,
+        durable when this returns. timestamp: Unix seconds (default: now, or
+        "not known yet" when the clock is not valid, dated at push time).
+        Returns the number of values committed."""
+        journal = self._journal()
+        if not self._values:
+            return 0
+        if timestamp is not None:
+            timestamp = rpc.timestamp(timestamp)
+        elif self.clock.valid():
+            timestamp = self.clock.now()
+        points = [[resource, value] for resource, value in self._values.items()]
+        journal.commit(forward.encode_commit(timestamp, self._boot(), self.clock.ticks_ms(),
+                                             points))
+        # Only now: a refused commit (journal full) keeps the values staged.
+        self._values = {}
+        return len(points)
+
+    def push(self, max_points=None, max_bytes=forward.MAX_BYTES):
+        """Send committed values, oldest first, in recordbatch calls packed
+        into requests of at most max_bytes; acknowledge only what the server
+        answered "ok". Returns {"sent", "requests", "bytes", "dead_lettered",
+        "remaining"}. Raises TransportError/HTTPError/ProtocolError/ServerError
+        (retry later), AuthError (fix the CIK) or CallError with every unsent
+        value still in the journal."""
+        self._journal()
+        return self._forwarder.push(max_points, max_bytes)
+
+    def _journal(self):
+        if self.journal is None:
+            raise JournalError("this Client has no journal: Client(cik, journal=Journal(path))")
+        if self._forwarder is None:
+            self._forwarder = forward.Forwarder(self, self.journal, forward.new_boot_id(),
+                                                self.clock)
+        return self.journal
+
+    def _boot(self):
+        return self._forwarder.boot
 
 
 def _longer(base, extra):

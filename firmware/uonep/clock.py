@@ -55,3 +55,20 @@ def set_unix_time(seconds):
     # RTC.datetime takes (year, month, day, weekday, hours, minutes, seconds, subseconds).
     rtc.datetime((fields[0], fields[1], fields[2], fields[6], fields[3], fields[4], fields[5], 0))
     return True
+
+
+class Clock:
+    """The time source of a Client: Unix seconds, validity, a ms counter.
+    The board's clock by default; tests and the demo pass their own."""
+
+    def now(self):
+        return unix_time()
+
+    def valid(self):
+        return is_valid(self.now())
+
+    def ticks_ms(self):
+        return ticks_ms()
+
+    def ticks_diff(self, later, earlier):
+        return ticks_diff(later, earlier)

@@ -8,6 +8,7 @@
     +-- RequestError         the server refused the whole request {"error": ...}
     |   +-- AuthError        401: bad or expired credentials (also HTTP 401/403)
     |   +-- ServerError      500: internal error; the calls may or may not have run
+    |   +-- ProvisionError   /provision/activate refused: 404 unknown device, 409 not enabled
     +-- CallError            one call failed: .procedure, .id, .status, .error
     |   +-- RecordBatchError recordbatch stored some points and refused .rejected
     +-- JournalError         the journal cannot be opened or written as asked
@@ -76,6 +77,11 @@ class ServerError(RequestError):
     """The server failed internally (500); the calls may or may not have run."""
 
     retryable = True
+
+
+class ProvisionError(RequestError):
+    """Device activation was refused: .code is the HTTP status (404: the
+    vendor/model/serial is unknown; 409: not enabled, e.g. already activated)."""
 
 
 class CallError(OnepError):

@@ -359,13 +359,14 @@ def _string(text, out):
         start = 0
         for position, character in enumerate(text):
             if character == "\b" or character == "\f":
-                chunks.append(json.dumps(text[start:position], ensure_ascii=False)[1:-1])
+                chunks.append(json.dumps(text[start:position], ensure_ascii=False)[1:-1])  # type: ignore[call-overload]
                 chunks.append("\\u0008" if character == "\b" else "\\u000c")
                 start = position + 1
-        chunks.append(json.dumps(text[start:], ensure_ascii=False)[1:-1])
+        chunks.append(json.dumps(text[start:], ensure_ascii=False)[1:-1])  # type: ignore[call-overload]
         out.append('"' + "".join(chunks) + '"')
     else:
-        out.append(json.dumps(text, ensure_ascii=False))
+        # CPython only (the ESP32 json has no ensure_ascii): write UTF-8 as is, like MicroPython.
+        out.append(json.dumps(text, ensure_ascii=False))  # type: ignore[call-overload]
 
 
 def _encode(item, out):

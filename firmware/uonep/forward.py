@@ -1,0 +1,175 @@
+"""Store and forward: commits go to the Journal, push drains it in batches.
+
+A commit is one journal record, written atomically: the JSON text
+    [timestamp, boot, ticks, [[resource, value], ...]]
+where timestamp is Unix seconds, or null when the clock was not valid yet;
+then boot (a random id of the boot that made it) and ticks (its ms counter)
+let push date the points once the clock is valid.
+
+push reads the journal oldest first, a bounded batch at a time, groups the
+points of a batch by resource into recordbatch calls, sends them in one
+HTTP request and acknowledges the batch only after the answer says "ok".
+Points the server refuses are moved to the dead-letter store with the
+reason; any other failure leaves everything in the journal and raises.
+"""
+
+import binascii
+import json
+import os
+
+from . import rpc
+from .errors import CallError, RecordBatchError
+
+# Whole-call statuses that will fail the same way on every retry: the points
+# go to the dead-letter store instead of blocking the queue forever.
+REFUSED = ("invalid", "restricted", "notfound")
+# Bytes of request body per HTTP request; bounded so a push needs the same
+# heap for 100 points as for 10,000.
+MAX_BYTES = 4096
+# The envelope around the calls: auth, ids, procedure names.
+_ENVELOPE = 128
+_PER_CALL = 64
+
+
+def new_boot_id():
+    """A random id telling this boot's untimed commits from earlier boots'."""
+    return int(binascii.hexlify(os.urandom(4)), 16)
+
+
+def encode_commit(timestamp, boot, ticks, points):
+    """The journal record of one commit (bytes)."""
+    return rpc.dumps([timestamp, boot, ticks, points]).encode("utf-8")
+
+
+def decode_commit(payload):
+    """(timestamp, boot, ticks, points) or None when the record is unreadable."""
+    try:
+        record = json.loads(payload)
+        timestamp, boot, ticks, points = record
+        if not isinstance(points, list):
+            return None
+        return timestamp, boot, ticks, points
+    except Exception:
+        return None
+
+
+class Forwarder:
+    """The push side, given a Client (to send) and its Journal."""
+
+    def __init__(self, client, journal, boot, clock):
+        self.client = client
+        self.journal = journal
+        self.boot = boot
+        self.clock = clock
+
+    def push(self, max_points=None, max_bytes=MAX_BYTES):
+        """Send pending commits; return a report dict. Raises TransportError
+        (retry later), AuthError or another OnepError with all unsent data
+        still in the journal."""
+        report = {"sent": 0, "requests": 0, "bytes": 0, "dead_lettered": 0, "remaining": 0}
+        while max_points is None or report["sent"] < max_points:
+            budget = None if max_points is None else max_points - report["sent"]
+            batch = self._collect(budget, max_bytes)
+            if batch is None:
+                break
+            self._send(batch, report)
+        report["remaining"] = self.journal.stats()["pending"]
+        return report
+
+    def _collect(self, max_points, max_bytes):
+        """The next batch: (last position, {resource: [[ts, value], ...]},
+        points, undatable). Reads at most what fits in one request."""
+        groups = {}
+        undatable = []
+        size = _ENVELOPE
+        count = 0
+        last = None
+        for position, payload in self.journal.pending():
+            record = decode_commit(payload)
+            if record is None:
+                # A record the journal's CRC passed but that is not ours:
+                # keep it out of the wire, keep it on flash.
+                self.journal.dead_letter(payload, "unreadable commit")
+                last = position
+                continue
+            points = record[3]
+            if last is not None and count and (size + len(payload) > max_bytes or
+                                               (max_points is not None and
+                                                count + len(points) > max_points)):
+                break
+            timestamp = self._date(record)
+            last = position
+            size += len(payload) + _PER_CALL
+            count += len(points)
+            for resource, value in points:
+                if timestamp is None:
+                    undatable.append((resource, value, record))
+                    continue
+                key = resource if isinstance(resource, str) else rpc.dumps(resource)
+                entry = groups.get(key)
+                if entry is None:
+                    entry = groups[key] = (resource, [])
+                entry[1].append([timestamp, value])
+        if last is None:
+            return None
+        return last, groups, count, undatable
+
+    def _date(self, record):
+        """The commit's timestamp for the wire: as stored; for an untimed
+        commit of this boot, its time measured back from now (absolute when
+        the clock is valid, else a negative offset, which the server reads as
+        "seconds before now"); None for an untimed commit of an earlier boot,
+        whose time nothing can tell any more."""
+        timestamp, boot, ticks = record[0], record[1], record[2]
+        if timestamp is not None:
+            return timestamp
+        if boot != self.boot or ticks is None:
+            return None
+        elapsed = self.clock.ticks_diff(self.clock.ticks_ms(), ticks) // 1000
+        if self.clock.valid():
+            return self.clock.now() - elapsed
+        # Never 0: the server would read 0 as 1970, not as "now".
+        return -max(1, elapsed)
+
+    def _send(self, batch, report):
+        last, groups, count, undatable = batch
+        calls = [rpc.recordbatch(resource, points) for resource, points in groups.values()]
+        if calls:
+            outcomes = self.client.send(calls)
+            report["requests"] += 1
+            report["bytes"] += self.client.last_body_bytes
+            for call, outcome in zip(calls, outcomes):
+                report["dead_lettered"] += self._settle(call, outcome)
+        for resource, value, record in undatable:
+            self.journal.dead_letter(
+                encode_commit(None, record[1], record[2], [[resource, value]]),
+                "no timestamp: committed before the clock was set, in an earlier boot")
+            report["dead_lettered"] += 1
+        self.journal.ack(last)
+        report["sent"] += count
+
+    def _settle(self, call, outcome):
+        """Dead-letter what the server refused for good; raise for failures
+        that may pass (nothing is acknowledged then). Returns points moved."""
+        if not isinstance(outcome, CallError):
+            return 0
+        resource, points = call[1][0], call[1][1]
+        if isinstance(outcome, RecordBatchError):
+            refused = {}
+            for item in outcome.rejected:
+                refused[item[0]] = str(item[1])
+            rejected = [point for point in points if point[0] in refused]
+            for point in rejected:
+                self._dead_letter(resource, point, refused[point[0]])
+            return len(rejected)
+        if outcome.status in REFUSED:
+            for point in points:
+                self._dead_letter(resource, point, outcome.status)
+            return len(points)
+        raise outcome
+
+    def _dead_letter(self, resource, point, reason):
+        name = resource.get("alias") if isinstance(resource, dict) else resource
+        self.journal.dead_letter(
+            encode_commit(point[0], self.boot, None, [[name, point[1]]]), reason)
+
