@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+import campaign
+
 ROOT = Path(__file__).resolve().parent.parent
 MICROPYTHON = Path(sys.executable).parent / "micropython"
 RUNNER = ROOT / "tests" / "mp" / "runner.py"
@@ -81,6 +83,9 @@ class MicroPythonModule(pytest.File):
                 emulator.stop()
         results = {}
         for line in done.stdout.splitlines():
+            if line.startswith("@@CAMPAIGN "):
+                name, counts = json.loads(line[len("@@CAMPAIGN "):])
+                campaign.record(name, **counts)
             if line.startswith("@@MPTEST "):
                 name, status, trace = json.loads(line[len("@@MPTEST "):])
                 results[name] = (status, trace)
@@ -127,6 +132,8 @@ def pytest_collect_file(parent, file_path):
 
 
 def pytest_terminal_summary(terminalreporter):
+    for line in campaign.summary_lines():
+        terminalreporter.write_line(line)
     counts = {"CPython": {}, "MicroPython": {}}
     for outcome in ("passed", "failed", "error", "skipped"):
         for report in terminalreporter.stats.get(outcome, []):
