@@ -18,10 +18,12 @@ class Transport:
 
     def __init__(self, host, port=None, https=True, timeout=10, user_agent=None, http=None):
         scheme = "https" if https else "http"
+        # pyonep users pass the port as a string ("443").
+        port = None if port is None else int(port)
         if port is None or port == (443 if https else 80):
             self.base = "%s://%s" % (scheme, host)
         else:
-            self.base = "%s://%s:%d" % (scheme, host, int(port))
+            self.base = "%s://%s:%d" % (scheme, host, port)
         self.timeout = timeout
         self.user_agent = user_agent or USER_AGENT
         self.http = http
