@@ -146,3 +146,17 @@ def pytest_terminal_summary(terminalreporter):
         total = sum(parts.values())
         terminalreporter.write_line("%s: %d tests ran (%s)" % (
             runtime, total, ", ".join("%d %s" % (n, k) for k, n in sorted(parts.items())) or "none"))
+
+
+class _NotForCPython(pytest.File):
+    def collect(self):
+        return []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(module_path, parent):
+    """tests/mp files given on the command line are MicroPython-only: keep
+    CPython's collector from importing them."""
+    if module_path.relative_to(ROOT).as_posix().startswith("tests/mp/"):
+        return _NotForCPython.from_parent(parent, path=module_path)
+    return None
