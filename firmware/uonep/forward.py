@@ -26,8 +26,9 @@ REFUSED = ("invalid", "restricted", "notfound")
 # Bytes of request body per HTTP request; bounded so a push needs the same
 # heap for 100 points as for 10,000.
 MAX_BYTES = 4096
-# The envelope around the calls: auth, ids, procedure names.
-_ENVELOPE = 128
+# The envelope around the calls (auth, brackets) and around each call (id,
+# procedure name, alias object): upper bounds, so a batch stays in budget.
+_ENVELOPE = 112
 _PER_CALL = 64
 
 
@@ -51,6 +52,19 @@ def decode_commit(payload):
         return timestamp, boot, ticks, points
     except Exception:
         return None
+
+
+def _wire_size(timestamp, points, groups):
+    """Bytes these points add to a recordbatch request: "[ts,value]," each,
+    and a call's envelope for a resource not in the batch yet."""
+    stamp = len(str(timestamp)) + 3
+    size = 0
+    for resource, value in points:
+        size += stamp + len(rpc.dumps(value))
+        key = resource if isinstance(resource, str) else rpc.dumps(resource)
+        if key not in groups:
+            size += _PER_CALL + len(key)
+    return size
 
 
 class Forwarder:
@@ -93,13 +107,13 @@ class Forwarder:
                 last = position
                 continue
             points = record[3]
-            if last is not None and count and (size + len(payload) > max_bytes or
-                                               (max_points is not None and
-                                                count + len(points) > max_points)):
-                break
             timestamp = self._date(record)
+            grown = size + _wire_size(timestamp, points, groups)
+            if last is not None and count and (grown > max_bytes or (
+                    max_points is not None and count + len(points) > max_points)):
+                break
             last = position
-            size += len(payload) + _PER_CALL
+            size = grown
             count += len(points)
             for resource, value in points:
                 if timestamp is None:
