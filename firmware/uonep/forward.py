@@ -57,7 +57,7 @@ def decode_commit(payload):
 def _wire_size(timestamp, points, groups):
     """Bytes these points add to a recordbatch request: "[ts,value]," each,
     and a call's envelope for a resource not in the batch yet."""
-    stamp = len(str(timestamp)) + 3
+    stamp = len(str(timestamp)) + 4
     size = 0
     for resource, value in points:
         size += stamp + len(rpc.dumps(value))
