@@ -1,0 +1,147 @@
+"""Seeds: the clients, dataports and devices an emulator starts with.
+
+A seed is a JSON object (a dict, or the path of a JSON file)::
+
+    {
+      "clients": [
+        {
+          "cik": "<40 lowercase hex>",      # required for top-level clients
+          "name": "gateway",                # optional, default ""
+          "rid": "<40 hex>",                # optional: fix the RID (else random)
+          "alias": "gw",                    # optional: a name in the parent's namespace
+          "dataports": [
+            {"alias": "temp", "format": "float",          # format: float|integer|string
+             "name": "Temperature",                       # optional
+             "retention": {"count": "infinity", "duration": "infinity"},  # optional;
+                                                          # duration in hours
+             "rid": "<40 hex>",                           # optional
+             "points": [[-60, 21.5], [1700000000, 22]]}   # optional; negative = seconds ago
+          ],
+          "clients": [ ...child clients, same shape; "cik" optional (random if absent)... ]
+        }
+      ],
+      "devices": [
+        {"vendor": "acme", "model": "m1", "sn": "0001",
+         "cik": "<40 hex>",            # the CIK activation returns (random if absent)
+         "enabled": true,              # false: activation answers 409
+         "owner": "<cik of a seeded client>",   # optional: the new client's owner
+         "name": "...",                # optional: the new client's name (default: sn)
+         "dataports": [...]}           # optional: created at activation, same shape as above
+      ]
+    }
+
+Every client gets its own RID, distinct from its CIK. Seeding is idempotent:
+a client whose CIK already exists is skipped with its whole subtree, and a
+device already registered (same vendor, model, sn) is left alone, so a file
+database can be seeded again on every start.
+"""
+
+import json
+
+from .access import is_key
+from .procedures import client_description, dataport_description
+from .errors import CallFailure
+from .store import new_key
+from .timeseries import Invalid, coerce
+
+# The seed of the pytest fixture and of tests/seeds/default.json.
+DEFAULT_CIK = "1" * 40
+DEFAULT_SEED = {
+    "clients": [
+        {"cik": DEFAULT_CIK, "name": "test device",
+         "dataports": [
+             {"alias": "temp", "format": "float", "name": "Temperature"},
+             {"alias": "count", "format": "integer", "name": "Counter"},
+             {"alias": "status", "format": "string", "name": "Status"},
+         ]},
+    ],
+    "devices": [
+        {"vendor": "acme", "model": "m1", "sn": "0001", "cik": "2" * 40, "enabled": True,
+         "dataports": [{"alias": "temp", "format": "float"}]},
+        {"vendor": "acme", "model": "m1", "sn": "0002", "cik": "3" * 40, "enabled": False},
+    ],
+}
+
+
+class SeedError(ValueError):
+    """The seed does not have the documented shape."""
+
+
+def load(seed):
+    """A seed dict from a dict, a path, or None (an empty seed)."""
+    if seed is None:
+        return {}
+    if isinstance(seed, dict):
+        return seed
+    with open(str(seed), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def apply(store, seed, now):
+    """Create what the seed describes and is not there yet (one transaction)."""
+    seed = load(seed)
+    if not isinstance(seed, dict):
+        raise SeedError("a seed is a JSON object")
+    with store.transaction():
+        for client in seed.get("clients", []):
+            if not is_key(client.get("cik")):
+                raise SeedError("a top-level client needs a 40-hex cik")
+            add_client(store, client, None, now)
+        for device in seed.get("devices", []):
+            _add_device(store, device)
+
+
+def add_client(store, spec, owner, now):
+    """Create a client (and what it holds) unless its CIK exists; returns its RID."""
+    _check_rid(spec)
+    cik = spec.get("cik") or new_key()
+    if not is_key(cik):
+        raise SeedError("a client's cik must be 40 lowercase hex characters")
+    existing = store.client_by_cik(cik)
+    if existing is not None:
+        return existing["rid"]
+    description = client_description({"name": spec.get("name", "")})
+    rid = store.add_resource("client", owner, description, now, cik=cik, rid=spec.get("rid"))
+    if owner is not None and spec.get("alias"):
+        store.add_alias(owner, spec["alias"], rid)
+    for dataport in spec.get("dataports", []):
+        add_dataport(store, dataport, rid, now)
+    for child in spec.get("clients", []):
+        add_client(store, child, rid, now)
+    return rid
+
+
+def add_dataport(store, spec, owner, now):
+    """Create a dataport under `owner`, alias it and store its seed points."""
+    _check_rid(spec)
+    wanted = {key: spec[key] for key in ("format", "name", "meta", "public", "retention")
+              if key in spec}
+    try:
+        description = dataport_description(wanted)
+    except CallFailure:
+        raise SeedError("dataport %r: bad format or retention" % spec.get("alias"))
+    rid = store.add_resource("dataport", owner, description, now, rid=spec.get("rid"))
+    if spec.get("alias"):
+        store.add_alias(owner, spec["alias"], rid)
+    for timestamp, value in spec.get("points", []):
+        try:
+            value = coerce(value, description["format"])
+        except Invalid:
+            raise SeedError("dataport %r: a point does not fit its format" % spec.get("alias"))
+        store.put_point(rid, now + timestamp if timestamp < 0 else timestamp, value)
+    return rid
+
+
+def _check_rid(spec):
+    if "rid" in spec and not is_key(spec["rid"]):
+        raise SeedError("a rid must be 40 lowercase hex characters")
+
+
+def _add_device(store, device):
+    try:
+        vendor, model, sn = device["vendor"], device["model"], device["sn"]
+    except KeyError:
+        raise SeedError("a device needs vendor, model and sn")
+    store.add_device(vendor, model, sn, device.get("cik") or new_key(),
+                     device.get("enabled", True), device.get("owner"),
+                     {"name": device.get("name", sn), "dataports": device.get("dataports", [])})

@@ -1,0 +1,340 @@
+"""All emulator state in one SQLite database (a file or ":memory:").
+
+One connection is shared by every server thread and guarded by one
+re-entrant lock; `condition` is built on that lock so a long-polling `wait`
+can sleep without holding it and wake the moment a point is written. Every
+transaction commits before the lock is released, so a file database keeps
+its data across restarts.
+"""
+
+import contextlib
+import json
+import secrets
+import sqlite3
+import threading
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS resources (
+    rid TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    owner TEXT,
+    cik TEXT UNIQUE,
+    description TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '[]',
+    created INTEGER NOT NULL,
+    modified INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS resources_owner ON resources (owner);
+CREATE TABLE IF NOT EXISTS aliases (
+    owner TEXT NOT NULL,
+    alias TEXT NOT NULL,
+    rid TEXT NOT NULL,
+    PRIMARY KEY (owner, alias)
+);
+CREATE INDEX IF NOT EXISTS aliases_rid ON aliases (rid);
+-- seq only grows (AUTOINCREMENT never reuses), so `wait` can tell a point
+-- written after it started even when it replaced one with the same timestamp.
+CREATE TABLE IF NOT EXISTS points (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    rid TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    value TEXT NOT NULL,
+    UNIQUE (rid, ts)
+);
+CREATE TABLE IF NOT EXISTS devices (
+    vendor TEXT NOT NULL,
+    model TEXT NOT NULL,
+    sn TEXT NOT NULL,
+    cik TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    activated INTEGER NOT NULL DEFAULT 0,
+    owner_cik TEXT,
+    client TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (vendor, model, sn)
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    token TEXT PRIMARY KEY,
+    grantor TEXT NOT NULL,
+    grants TEXT NOT NULL,
+    expires INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS shares (
+    code TEXT PRIMARY KEY,
+    rid TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    activated INTEGER NOT NULL DEFAULT 1
+);
+"""
+
+
+def new_key():
+    """A fresh CIK, RID, token or share code: 40 lowercase hex characters."""
+    return secrets.token_hex(20)
+
+
+class Store:
+    """Typed access to the database; callers hold `lock` (via transaction())
+    around anything that must be consistent."""
+
+    def __init__(self, path=":memory:"):
+        self.path = str(path)
+        self.lock = threading.RLock()
+        self.condition = threading.Condition(self.lock)
+        self.connection = sqlite3.connect(self.path, check_same_thread=False)
+        self.connection.row_factory = sqlite3.Row
+        with self.lock:
+            if self.path != ":memory:":
+                self.connection.execute("PRAGMA journal_mode=WAL")
+            self.connection.executescript(SCHEMA)
+            self.connection.commit()
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """Hold the lock; commit on success, roll back on an exception."""
+        with self.lock:
+            try:
+                yield self
+            except BaseException:
+                self.connection.rollback()
+                raise
+            self.connection.commit()
+
+    def close(self):
+        with self.lock:
+            self.connection.close()
+
+    def _all(self, sql, parameters=()):
+        return self.connection.execute(sql, parameters).fetchall()
+
+    def _one(self, sql, parameters=()):
+        return self.connection.execute(sql, parameters).fetchone()
+
+    def _run(self, sql, parameters=()):
+        return self.connection.execute(sql, parameters)
+
+    # -- resources ------------------------------------------------------------
+
+    def add_resource(self, kind, owner, description, now, cik=None, rid=None):
+        """Create a resource owned by `owner` (None: a top-level client); returns its RID."""
+        rid = rid or new_key()
+        self._run("INSERT INTO resources (rid, type, owner, cik, description, created, modified)"
+                  " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                  (rid, kind, owner, cik, json.dumps(description), now, now))
+        return rid
+
+    def resource(self, rid):
+        """The resource as a dict (rid, type, owner, cik, description, tags, created,
+        modified), or None."""
+        row = self._one("SELECT * FROM resources WHERE rid = ?", (rid,))
+        return _resource(row)
+
+    def client_by_cik(self, cik):
+        row = self._one("SELECT * FROM resources WHERE cik = ? AND type = 'client'", (cik,))
+        return _resource(row)
+
+    def update_resource(self, rid, now, description=None, tags=None, owner=None):
+        if description is not None:
+            self._run("UPDATE resources SET description = ?, modified = ? WHERE rid = ?",
+                      (json.dumps(description), now, rid))
+        if tags is not None:
+            self._run("UPDATE resources SET tags = ?, modified = ? WHERE rid = ?",
+                      (json.dumps(tags), now, rid))
+        if owner is not None:
+            self._run("UPDATE resources SET owner = ?, modified = ? WHERE rid = ?",
+                      (owner, now, rid))
+
+    def children(self, owner, kind=None):
+        """RIDs owned directly by `owner`, oldest first."""
+        if kind is None:
+            rows = self._all("SELECT rid FROM resources WHERE owner = ? ORDER BY rowid", (owner,))
+        else:
+            rows = self._all("SELECT rid FROM resources WHERE owner = ? AND type = ?"
+                             " ORDER BY rowid", (owner, kind))
+        return [row["rid"] for row in rows]
+
+    def top_clients(self):
+        rows = self._all("SELECT rid FROM resources WHERE owner IS NULL ORDER BY rowid")
+        return [row["rid"] for row in rows]
+
+    def is_within(self, rid, ancestor):
+        """True when `rid` is `ancestor` or one of its descendants."""
+        current = rid
+        while current is not None:
+            if current == ancestor:
+                return True
+            row = self._one("SELECT owner FROM resources WHERE rid = ?", (current,))
+            current = row["owner"] if row else None
+        return False
+
+    def subtree(self, rid):
+        """`rid` and all its descendants, parents before children."""
+        found = [rid]
+        index = 0
+        while index < len(found):
+            found.extend(self.children(found[index]))
+            index += 1
+        return found
+
+    def drop(self, rid):
+        """Delete a resource, everything under it, their points and aliases."""
+        for member in self.subtree(rid):
+            self._run("DELETE FROM points WHERE rid = ?", (member,))
+            self._run("DELETE FROM aliases WHERE rid = ? OR owner = ?", (member, member))
+            self._run("DELETE FROM shares WHERE rid = ?", (member,))
+            self._run("DELETE FROM resources WHERE rid = ?", (member,))
+
+    # -- aliases --------------------------------------------------------------
+
+    def alias_target(self, owner, alias):
+        row = self._one("SELECT rid FROM aliases WHERE owner = ? AND alias = ?", (owner, alias))
+        return row["rid"] if row else None
+
+    def add_alias(self, owner, alias, rid):
+        self._run("INSERT INTO aliases (owner, alias, rid) VALUES (?, ?, ?)", (owner, alias, rid))
+
+    def remove_alias(self, owner, alias):
+        return self._run("DELETE FROM aliases WHERE owner = ? AND alias = ?",
+                         (owner, alias)).rowcount
+
+    def aliases_of(self, rid):
+        """The names a resource has in its owner's namespace."""
+        rows = self._all("SELECT alias FROM aliases WHERE rid = ? ORDER BY alias", (rid,))
+        return [row["alias"] for row in rows]
+
+    def aliases_in(self, owner):
+        """{rid: [alias, ...]} for every alias `owner` has mapped."""
+        mapped = {}
+        for row in self._all("SELECT alias, rid FROM aliases WHERE owner = ? ORDER BY alias",
+                             (owner,)):
+            mapped.setdefault(row["rid"], []).append(row["alias"])
+        return mapped
+
+    def move_aliases(self, rid, old_owner, new_owner, keep):
+        """After a move: carry the resource's names to its new owner (unless a
+        name is taken there) or forget them."""
+        for alias in self.aliases_of(rid):
+            self.remove_alias(old_owner, alias)
+            if keep and self.alias_target(new_owner, alias) is None:
+                self.add_alias(new_owner, alias, rid)
+
+    # -- points ---------------------------------------------------------------
+
+    def put_point(self, rid, timestamp, value):
+        """Store one point; a point already at that timestamp is replaced
+        (One Platform keeps one value per second per dataport)."""
+        self._run("INSERT OR REPLACE INTO points (rid, ts, value) VALUES (?, ?, ?)",
+                  (rid, timestamp, json.dumps(value)))
+        self.condition.notify_all()
+
+    def points(self, rid, starttime=None, endtime=None):
+        """[[ts, value], ...] ascending, bounds inclusive."""
+        low = -(1 << 63) if starttime is None else starttime
+        high = (1 << 63) - 1 if endtime is None else endtime
+        rows = self._all("SELECT ts, value FROM points WHERE rid = ? AND ts >= ? AND ts <= ?"
+                         " ORDER BY ts", (rid, low, high))
+        return [[row["ts"], json.loads(row["value"])] for row in rows]
+
+    def latest_points(self, rid, count):
+        """The newest `count` points, ascending."""
+        rows = self._all("SELECT ts, value FROM points WHERE rid = ? ORDER BY ts DESC LIMIT ?",
+                         (rid, count))
+        return [[row["ts"], json.loads(row["value"])] for row in reversed(rows)]
+
+    def point_stats(self, rid):
+        """(count, first ts, last ts, bytes of stored values)."""
+        row = self._one("SELECT COUNT(*) AS n, MIN(ts) AS first, MAX(ts) AS last,"
+                        " COALESCE(SUM(LENGTH(value)), 0) AS size FROM points WHERE rid = ?",
+                        (rid,))
+        return row["n"], row["first"], row["last"], row["size"]
+
+    def delete_points(self, rid, newerthan=None, olderthan=None):
+        """Delete points strictly between the bounds (both exclusive, both optional)."""
+        low = -(1 << 63) if newerthan is None else newerthan
+        high = (1 << 63) - 1 if olderthan is None else olderthan
+        return self._run("DELETE FROM points WHERE rid = ? AND ts > ? AND ts < ?",
+                         (rid, low, high)).rowcount
+
+    def keep_newest(self, rid, count):
+        """Retention by count: delete all but the `count` newest points."""
+        self._run("DELETE FROM points WHERE rid = ? AND ts NOT IN"
+                  " (SELECT ts FROM points WHERE rid = ? ORDER BY ts DESC LIMIT ?)",
+                  (rid, rid, count))
+
+    def last_seq(self, rid):
+        row = self._one("SELECT MAX(seq) AS seq FROM points WHERE rid = ?", (rid,))
+        return row["seq"] or 0
+
+    def newest_point_after(self, rid, since=None, seq=None):
+        """The newest point with ts > since, or written after `seq`; None if none."""
+        if since is not None:
+            row = self._one("SELECT ts, value FROM points WHERE rid = ? AND ts > ?"
+                            " ORDER BY ts DESC LIMIT 1", (rid, since))
+        else:
+            row = self._one("SELECT ts, value FROM points WHERE rid = ? AND seq > ?"
+                            " ORDER BY seq DESC LIMIT 1", (rid, seq or 0))
+        return [row["ts"], json.loads(row["value"])] if row else None
+
+    # -- devices --------------------------------------------------------------
+
+    def add_device(self, vendor, model, sn, cik, enabled, owner_cik, client):
+        """Register an activatable device; an existing one is left as it is.
+        `client` is the seed spec of the client its activation creates."""
+        self._run("INSERT OR IGNORE INTO devices (vendor, model, sn, cik, enabled, owner_cik,"
+                  " client) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                  (vendor, model, sn, cik, int(bool(enabled)), owner_cik, json.dumps(client)))
+
+    def device(self, vendor, model, sn):
+        row = self._one("SELECT * FROM devices WHERE vendor = ? AND model = ? AND sn = ?",
+                        (vendor, model, sn))
+        if row is None:
+            return None
+        found = dict(row)
+        found["client"] = json.loads(found["client"])
+        return found
+
+    def mark_activated(self, vendor, model, sn):
+        self._run("UPDATE devices SET activated = 1 WHERE vendor = ? AND model = ? AND sn = ?",
+                  (vendor, model, sn))
+
+    # -- tokens and shares ----------------------------------------------------
+
+    def add_token(self, grantor, grants, expires):
+        token = new_key()
+        self._run("INSERT INTO tokens (token, grantor, grants, expires) VALUES (?, ?, ?, ?)",
+                  (token, grantor, json.dumps(grants), expires))
+        return token
+
+    def token(self, token):
+        row = self._one("SELECT * FROM tokens WHERE token = ?", (token,))
+        if row is None:
+            return None
+        return {"grantor": row["grantor"], "grants": json.loads(row["grants"]),
+                "expires": row["expires"]}
+
+    def add_share(self, rid, owner):
+        code = new_key()
+        self._run("INSERT INTO shares (code, rid, owner) VALUES (?, ?, ?)", (code, rid, owner))
+        return code
+
+    def share(self, code):
+        row = self._one("SELECT * FROM shares WHERE code = ?", (code,))
+        return dict(row) if row else None
+
+    def shares_of(self, rid):
+        rows = self._all("SELECT code, activated FROM shares WHERE rid = ?", (rid,))
+        return [dict(row) for row in rows]
+
+    def set_share_active(self, code, active):
+        self._run("UPDATE shares SET activated = ? WHERE code = ?", (int(active), code))
+
+    def remove_share(self, code):
+        self._run("DELETE FROM shares WHERE code = ?", (code,))
+
+
+def _resource(row):
+    if row is None:
+        return None
+    found = dict(row)
+    found["description"] = json.loads(found["description"])
+    found["tags"] = json.loads(found["tags"])
+    return found
