@@ -6,12 +6,15 @@
 A MicroPython module runs once, in one interpreter, and each of its test_*
 functions becomes a pytest item named NAME[micropython]. A module may set
 HEAPSIZE = "256k" and NEEDS_EMULATOR = True (then it gets UONEP_EMULATOR_URL
-pointing at a fresh emulator seeded with tests/seeds/default.json).
+pointing at a fresh emulator seeded with tests/seeds/default.json). Every
+module gets an empty scratch folder in UONEP_TMP.
 """
 import ast
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 
@@ -69,7 +72,9 @@ class MicroPythonModule(pytest.File):
         return self.outcomes
 
     def _run(self):
-        env = {}
+        scratch = tempfile.mkdtemp(prefix="uonep-mp-")
+        # MicroPython's os has no getpid or mkdtemp: each module gets its own folder.
+        env = {"UONEP_TMP": scratch}
         emulator = None
         if self.settings["NEEDS_EMULATOR"]:
             from uonep_host.emulator import Emulator
@@ -81,6 +86,7 @@ class MicroPythonModule(pytest.File):
         finally:
             if emulator is not None:
                 emulator.stop()
+            shutil.rmtree(scratch, ignore_errors=True)
         results = {}
         for line in done.stdout.splitlines():
             if line.startswith("@@CAMPAIGN "):

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from uonep.errors import (AuthError, HTTPError, JournalFullError, ProtocolError,
+from uonep.errors import (AuthError, CallError, HTTPError, JournalFullError, ProtocolError,
                           TransportError, ValidationError)
 from uonep.forward import decode_commit
 from uonep.journal import Journal
@@ -207,8 +207,28 @@ def test_call_failure_that_may_pass_keeps_the_points(client, onep_emulator, cloc
     with pytest.raises(Exception) as caught:
         client.push()
     assert getattr(caught.value, "status", None) == "fail"
-    assert client.journal.stats()["pending"] == 3
+    # The failed call's points were committed again, with their own timestamps.
+    [(_, payload)] = list(client.journal.pending())
+    assert decode_commit(payload)[3] == [["temp", float(step), NOW + 60 * step]
+                                         for step in range(3)]
     assert client.push()["sent"] == 3
+    assert _stored(onep_emulator) == [[NOW + 60 * step, float(step)] for step in range(3)]
+
+
+def test_only_the_failed_call_is_sent_again(client, onep_emulator, clock):
+    for step in range(3):
+        client.add_value("temp", float(step))
+        client.add_value("count", step)
+        client.commit()
+        clock.advance(60)
+    onep_emulator.faults.arm("call_status", procedure="recordbatch", call_status="fail")
+    with pytest.raises(CallError):
+        client.push()
+    sent_before = len(onep_emulator.requests)
+    assert client.push()["sent"] == 3
+    [retry] = onep_emulator.requests[sent_before:]
+    assert len(retry["body"]["calls"]) == 1  # only the call that failed
+    assert len(_stored(onep_emulator)) == 3 and len(_stored(onep_emulator, "count")) == 3
 
 
 def test_journal_full_refuse_keeps_values_staged(onep_emulator, tmp_path, clock):

@@ -4,13 +4,19 @@ A commit is one journal record, written atomically: the JSON text
     [timestamp, boot, ticks, [[resource, value], ...]]
 where timestamp is Unix seconds, or null when the clock was not valid yet;
 then boot (a random id of the boot that made it) and ticks (its ms counter)
-let push date the points once the clock is valid.
+let push date the points once the clock is valid. A point may carry its own
+timestamp as a third item (points kept back from a failed call).
 
 push reads the journal oldest first, a bounded batch at a time, groups the
 points of a batch by resource into recordbatch calls, sends them in one
-HTTP request and acknowledges the batch only after the answer says "ok".
-Points the server refuses are moved to the dead-letter store with the
-reason; any other failure leaves everything in the journal and raises.
+HTTP request and acknowledges the batch only after the answer:
+- every call "ok": the batch is acknowledged;
+- points refused for good ("invalid", "restricted", recordbatch's partial
+  status): moved to the dead-letter store with the reason, then acknowledged;
+- a call failing in a way that may pass ("fail", ...): its points are
+  committed again on their own, the batch is acknowledged, the CallError raised;
+- no usable answer (network, 5xx, garbled, 401): nothing is acknowledged,
+  the error is raised, everything stays in the journal.
 """
 
 import binascii
@@ -54,13 +60,22 @@ def decode_commit(payload):
         return None
 
 
+def _unpack(point, timestamp):
+    """(resource, value, timestamp) of a journal point: [resource, value]
+    takes its commit's timestamp; [resource, value, ts] (a point kept back
+    from a failed call) has its own."""
+    if len(point) > 2:
+        return point[0], point[1], point[2]
+    return point[0], point[1], timestamp
+
+
 def _wire_size(timestamp, points, groups):
     """Bytes these points add to a recordbatch request: "[ts,value]," each,
     and a call's envelope for a resource not in the batch yet."""
-    stamp = len(str(timestamp)) + 4
     size = 0
-    for resource, value in points:
-        size += stamp + len(rpc.dumps(value))
+    for point in points:
+        resource, value, stamp = _unpack(point, timestamp)
+        size += len(str(stamp)) + 4 + len(rpc.dumps(value))
         key = resource if isinstance(resource, str) else rpc.dumps(resource)
         if key not in groups:
             size += _PER_CALL + len(key)
@@ -115,15 +130,16 @@ class Forwarder:
             last = position
             size = grown
             count += len(points)
-            for resource, value in points:
-                if timestamp is None:
+            for point in points:
+                resource, value, stamp = _unpack(point, timestamp)
+                if stamp is None:
                     undatable.append((resource, value, record))
                     continue
                 key = resource if isinstance(resource, str) else rpc.dumps(resource)
                 entry = groups.get(key)
                 if entry is None:
                     entry = groups[key] = (resource, [])
-                entry[1].append([timestamp, value])
+                entry[1].append([stamp, value])
         if last is None:
             return None
         return last, groups, count, undatable
@@ -147,27 +163,37 @@ class Forwarder:
 
     def _send(self, batch, report):
         last, groups, count, undatable = batch
-        calls = [rpc.recordbatch(resource, points) for resource, points in groups.values()]
-        if calls:
-            outcomes = self.client.send(calls)
+        resources = list(groups.values())
+        failure = None
+        kept = []
+        if resources:
+            outcomes = self.client.send([rpc.recordbatch(resource, points)
+                                         for resource, points in resources])
             report["requests"] += 1
             report["bytes"] += self.client.last_body_bytes
-            for call, outcome in zip(calls, outcomes):
-                report["dead_lettered"] += self._settle(call, outcome)
+            for (resource, points), outcome in zip(resources, outcomes):
+                if _may_pass(outcome):
+                    failure = failure or outcome
+                    kept.extend([resource, point[1], point[0]] for point in points)
+                else:
+                    report["dead_lettered"] += self._settle(resource, points, outcome)
         for resource, value, record in undatable:
             self.journal.dead_letter(
                 encode_commit(None, record[1], record[2], [[resource, value]]),
                 "no timestamp: committed before the clock was set, in an earlier boot")
             report["dead_lettered"] += 1
+        if kept:
+            # The calls that failed but may pass later are committed again on
+            # their own, so the batch can be acknowledged without sending the
+            # points the server did take a second time.
+            self.journal.commit(encode_commit(None, self.boot, None, kept))
         self.journal.ack(last)
-        report["sent"] += count
+        report["sent"] += count - len(kept)
+        if failure is not None:
+            raise failure
 
-    def _settle(self, call, outcome):
-        """Dead-letter what the server refused for good; raise for failures
-        that may pass (nothing is acknowledged then). Returns points moved."""
-        if not isinstance(outcome, CallError):
-            return 0
-        resource, points = call[1][0], call[1][1]
+    def _settle(self, resource, points, outcome):
+        """Dead-letter what the server refused for good. Returns points moved."""
         if isinstance(outcome, RecordBatchError):
             refused = {}
             for item in outcome.rejected:
@@ -176,14 +202,19 @@ class Forwarder:
             for point in rejected:
                 self._dead_letter(resource, point, refused[point[0]])
             return len(rejected)
-        if outcome.status in REFUSED:
+        if isinstance(outcome, CallError):
             for point in points:
                 self._dead_letter(resource, point, outcome.status)
             return len(points)
-        raise outcome
+        return 0
 
     def _dead_letter(self, resource, point, reason):
-        name = resource.get("alias") if isinstance(resource, dict) else resource
         self.journal.dead_letter(
-            encode_commit(point[0], self.boot, None, [[name, point[1]]]), reason)
+            encode_commit(point[0], self.boot, None, [[resource, point[1]]]), reason)
 
+
+def _may_pass(outcome):
+    """A whole-call failure the server may not repeat ("fail", "error",
+    "expire"...): worth sending again, unlike "invalid" or "restricted"."""
+    return (isinstance(outcome, CallError) and not isinstance(outcome, RecordBatchError)
+            and outcome.status not in REFUSED)
