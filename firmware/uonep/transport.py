@@ -64,6 +64,7 @@ def _reason(failure):
     """A short cause for a transport failure. requests' messages can include
     the URL but never the body, so no credential is quoted."""
     text = str(failure)
-    if len(text) > 160:
-        text = text[:160] + "..."
+    if len(text) > 200:
+        # The cause ("certificate verify failed", "timed out") is at the end.
+        text = text[:60] + " ... " + text[-140:]
     return "%s %s" % (type(failure).__name__, text)

@@ -27,13 +27,23 @@ USER_AGENT = "uonep-host/0.1"
 POOL = 4
 
 
+class _Session(requests.Session):
+    """A Session whose own `verify` wins: plain requests lets the
+    REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE environment variables replace a CA
+    bundle (or a verify=False) set on the Session, silently."""
+
+    def request(self, method, url, **options):
+        options.setdefault("verify", self.verify)
+        return super().request(method, url, **options)
+
+
 def session(verify=True, pool=POOL, user_agent=USER_AGENT):
     """A requests.Session for the One Platform: connections are kept alive
     and reused, TLS certificates are verified (verify=False turns that off;
     a path names a CA bundle), and nothing is retried behind the caller's
     back: a POST may have run on the server even when its answer was lost,
     so whether to send it again is the caller's decision."""
-    http = requests.Session()
+    http = _Session()
     http.verify = verify
     http.headers["User-Agent"] = user_agent
     adapter = HTTPAdapter(pool_connections=pool, pool_maxsize=pool, max_retries=0)
