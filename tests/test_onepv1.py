@@ -18,6 +18,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
 from uonep_host import Client, OnepV1
 from uonep_host.exceptions import (JsonRPCRequestException, JsonRPCResponseException,
@@ -647,7 +648,7 @@ def test_host_client_talks_through_a_session(server):
     server.reply(ok())
     with Client(CIK, host="127.0.0.1", port=server.port, https=False) as client:
         assert client.write("temp", 1.5) is None
-        assert type(client.transport.http).__name__ == "Session"
+        assert isinstance(client.transport.http, requests.Session)
     sent = server.last().json()
     assert sent["auth"] == {"cik": CIK}
     assert [(call["procedure"], call["arguments"]) for call in sent["calls"]] == [
