@@ -11,38 +11,15 @@ module gets an empty scratch folder in UONEP_TMP.
 """
 import ast
 import json
-import os
 import shutil
-import subprocess
 import tempfile
-import sys
 from pathlib import Path
 
 import pytest
 
 import campaign
 
-ROOT = Path(__file__).resolve().parent.parent
-MICROPYTHON = Path(sys.executable).parent / "micropython"
-RUNNER = ROOT / "tests" / "mp" / "runner.py"
-DEFAULT_HEAPSIZE = "512k"
-MODULE_TIMEOUT = 900
-
-
-def micropython_path():
-    """sys.path for MicroPython tests: the core, the test helpers, the boards."""
-    return ":".join(str(ROOT / part) for part in
-                    ("firmware", "tests", "tests/mp", "tests/portable", "boards"))
-
-
-def run_micropython(args, heapsize=DEFAULT_HEAPSIZE, env=None, timeout=MODULE_TIMEOUT, cwd=None):
-    """Run the unix port with the project's path; returns CompletedProcess."""
-    environment = dict(os.environ)
-    environment["MICROPYPATH"] = micropython_path() + ":.frozen"
-    environment.update(env or {})
-    return subprocess.run([str(MICROPYTHON), "-X", "heapsize=" + heapsize] + list(args),
-                          capture_output=True, text=True, timeout=timeout,
-                          env=environment, cwd=cwd or str(ROOT))
+from mpharness import DEFAULT_HEAPSIZE, ROOT, RUNNER, run_micropython
 
 
 def _module_settings(path):

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import campaign
-from conftest import run_micropython
+from mpharness import run_micropython
 from uonep import rpc
 from uonep.errors import CallError, OnepError, ValidationError
 

@@ -3,7 +3,7 @@ built under CPython for the same calls (tests/portable/corpus.py)."""
 import binascii
 import sys
 
-from conftest import run_micropython
+from mpharness import run_micropython
 
 sys.path.insert(0, "tests/portable")
 import corpus  # noqa: E402

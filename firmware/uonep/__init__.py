@@ -11,3 +11,12 @@ from .errors import (AuthError, CallError, HTTPError, JournalError, JournalFullE
                      ServerError, TransportError, ValidationError)
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # uonep.Journal is imported on first use: a board that only writes
+    # values does not pay the journal's heap.
+    if name == "Journal":
+        from .journal import Journal
+        return Journal
+    raise AttributeError(name)

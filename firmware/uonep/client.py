@@ -153,7 +153,17 @@ class Client(Procedures):
         """Send [(procedure, arguments), ...] as one request: one result (or
         CallError instance) per call, in order."""
         ids = list(range(1, len(calls) + 1))
-        body = rpc.encode_request(self._auth, calls, ids)
+        return self._exchange(rpc.encode_request(self._auth, calls, ids), calls, ids, timeout)
+
+    def send_recordbatches(self, batches):
+        """One request of recordbatch calls from pre-encoded points
+        ([(resource, b"[ts,v],..."), ...], see rpc.encode_recordbatches):
+        one result or CallError per call."""
+        ids = list(range(1, len(batches) + 1))
+        calls = [("recordbatch", None)] * len(batches)
+        return self._exchange(rpc.encode_recordbatches(self._auth, batches), calls, ids, None)
+
+    def _exchange(self, body, calls, ids, timeout):
         self.requests += 1
         self.last_body_bytes = len(body)
         status, answer = self.transport.request("POST", rpc.PATH, body, rpc.CONTENT_TYPE,

@@ -51,13 +51,15 @@ def encode_commit(timestamp, boot, ticks, points):
 def decode_commit(payload):
     """(timestamp, boot, ticks, points) or None when the record is unreadable."""
     try:
-        record = json.loads(payload)
-        timestamp, boot, ticks, points = record
-        if not isinstance(points, list):
-            return None
-        return timestamp, boot, ticks, points
+        timestamp, boot, ticks, points = json.loads(payload)
     except Exception:
         return None
+    if not isinstance(points, list):
+        return None
+    for point in points:
+        if not isinstance(point, list) or len(point) not in (2, 3):
+            return None
+    return timestamp, boot, ticks, points
 
 
 def _unpack(point, timestamp):
@@ -69,17 +71,62 @@ def _unpack(point, timestamp):
     return point[0], point[1], timestamp
 
 
-def _wire_size(timestamp, points, groups):
-    """Bytes these points add to a recordbatch request: "[ts,value]," each,
-    and a call's envelope for a resource not in the batch yet."""
-    size = 0
-    for point in points:
-        resource, value, stamp = _unpack(point, timestamp)
-        size += len(str(stamp)) + 4 + len(rpc.dumps(value))
-        key = resource if isinstance(resource, str) else rpc.dumps(resource)
-        if key not in groups:
-            size += _PER_CALL + len(key)
-    return size
+class _Batch:
+    """One request's worth of points, grouped by resource, each group's
+    points already encoded as the wire wants them ("[ts,v],[ts,v]"): about
+    20 bytes of heap per point."""
+
+    def __init__(self):
+        self.groups = []      # [resource, bytearray of encoded points]
+        self.index = {}       # resource key -> position in groups
+        self.size = _ENVELOPE
+        self.count = 0
+        self.last = None      # journal position of the last commit taken
+        self.undatable = []   # (resource, value, record) with no timestamp
+
+    def take(self, position, record, timestamp, max_bytes, max_points):
+        """Add a commit's points unless that would break a limit (a batch
+        always takes its first commit). Returns False when it did not fit."""
+        encoded = []
+        size = self.size
+        fresh = {}
+        for point in record[3]:
+            resource, value, stamp = _unpack(point, timestamp)
+            if stamp is None:
+                encoded.append((None, resource, value))
+                continue
+            key = resource if isinstance(resource, str) else rpc.dumps(resource)
+            text = rpc.point_bytes(stamp, value)
+            size += len(text) + 1
+            if key not in self.index and key not in fresh:
+                fresh[key] = True
+                size += _PER_CALL + len(key)
+            encoded.append((key, resource, text))
+        points = len(record[3])
+        if self.last is not None and self.count and (size > max_bytes or (
+                max_points is not None and self.count + points > max_points)):
+            return False
+        for key, resource, item in encoded:
+            if key is None:
+                self.undatable.append((resource, item, record))
+                continue
+            where = self.index.get(key)
+            if where is None:
+                where = self.index[key] = len(self.groups)
+                self.groups.append([resource, bytearray()])
+            buffer = self.groups[where][1]
+            if buffer:
+                buffer.extend(b",")
+            buffer.extend(item)
+        self.size = size
+        self.count += points
+        self.last = position
+        return True
+
+
+def _points(encoded):
+    """[[ts, value], ...] back from a group's encoded points (failure paths only)."""
+    return json.loads(b"[" + bytes(encoded) + b"]")
 
 
 class Forwarder:
@@ -99,50 +146,26 @@ class Forwarder:
         while max_points is None or report["sent"] < max_points:
             budget = None if max_points is None else max_points - report["sent"]
             batch = self._collect(budget, max_bytes)
-            if batch is None:
+            if batch.last is None:
                 break
             self._send(batch, report)
         report["remaining"] = self.journal.stats()["pending"]
         return report
 
     def _collect(self, max_points, max_bytes):
-        """The next batch: (last position, {resource: [[ts, value], ...]},
-        points, undatable). Reads at most what fits in one request."""
-        groups = {}
-        undatable = []
-        size = _ENVELOPE
-        count = 0
-        last = None
+        """The next batch, read from the journal up to what fits in one request."""
+        batch = _Batch()
         for position, payload in self.journal.pending():
             record = decode_commit(payload)
             if record is None:
                 # A record the journal's CRC passed but that is not ours:
                 # keep it out of the wire, keep it on flash.
                 self.journal.dead_letter(payload, "unreadable commit")
-                last = position
+                batch.last = position
                 continue
-            points = record[3]
-            timestamp = self._date(record)
-            grown = size + _wire_size(timestamp, points, groups)
-            if last is not None and count and (grown > max_bytes or (
-                    max_points is not None and count + len(points) > max_points)):
+            if not batch.take(position, record, self._date(record), max_bytes, max_points):
                 break
-            last = position
-            size = grown
-            count += len(points)
-            for point in points:
-                resource, value, stamp = _unpack(point, timestamp)
-                if stamp is None:
-                    undatable.append((resource, value, record))
-                    continue
-                key = resource if isinstance(resource, str) else rpc.dumps(resource)
-                entry = groups.get(key)
-                if entry is None:
-                    entry = groups[key] = (resource, [])
-                entry[1].append([stamp, value])
-        if last is None:
-            return None
-        return last, groups, count, undatable
+        return batch
 
     def _date(self, record):
         """The commit's timestamp for the wire: as stored; for an untimed
@@ -162,22 +185,19 @@ class Forwarder:
         return -max(1, elapsed)
 
     def _send(self, batch, report):
-        last, groups, count, undatable = batch
-        resources = list(groups.values())
         failure = None
         kept = []
-        if resources:
-            outcomes = self.client.send([rpc.recordbatch(resource, points)
-                                         for resource, points in resources])
+        if batch.groups:
+            outcomes = self.client.send_recordbatches(batch.groups)
             report["requests"] += 1
             report["bytes"] += self.client.last_body_bytes
-            for (resource, points), outcome in zip(resources, outcomes):
+            for (resource, encoded), outcome in zip(batch.groups, outcomes):
                 if _may_pass(outcome):
                     failure = failure or outcome
-                    kept.extend([resource, point[1], point[0]] for point in points)
-                else:
-                    report["dead_lettered"] += self._settle(resource, points, outcome)
-        for resource, value, record in undatable:
+                    kept.extend([resource, point[1], point[0]] for point in _points(encoded))
+                elif outcome is not None:
+                    report["dead_lettered"] += self._settle(resource, _points(encoded), outcome)
+        for resource, value, record in batch.undatable:
             self.journal.dead_letter(
                 encode_commit(None, record[1], record[2], [[resource, value]]),
                 "no timestamp: committed before the clock was set, in an earlier boot")
@@ -187,8 +207,8 @@ class Forwarder:
             # their own, so the batch can be acknowledged without sending the
             # points the server did take a second time.
             self.journal.commit(encode_commit(None, self.boot, None, kept))
-        self.journal.ack(last)
-        report["sent"] += count - len(kept)
+        self.journal.ack(batch.last)
+        report["sent"] += batch.count - len(kept)
         if failure is not None:
             raise failure
 

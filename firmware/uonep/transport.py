@@ -48,6 +48,9 @@ class Transport:
             response = http.request(method, self.base + path, data=body, headers=headers,
                                     timeout=self.timeout if timeout is None else timeout)
             return response.status_code, response.content
+        except MemoryError:
+            # Not the network: the caller may retry with smaller requests.
+            raise
         except Exception as failure:
             # socket errors, timeouts, a connection closed mid-answer, a garbled
             # status line: all mean "no usable answer", and all can be retried.

@@ -294,3 +294,14 @@ def test_error_messages_do_not_carry_credentials():
     body = ('{"error":{"code":401,"message":"Invalid","context":"auth"}}').encode()
     failure = raises(AuthError, rpc.decode_response, 200, body, [rpc.read("t")], [1])
     assert CIK not in str(failure) and OTHER not in repr(failure)
+
+
+def test_pre_encoded_recordbatches_equal_the_generic_encoder():
+    points = [[1700000000, 1.5], [-60, 2], [1700000060, "caf\u00e9 \b"]]
+    batches = [("temp", b",".join(rpc.point_bytes(ts, v) for ts, v in points)),
+               (RID, rpc.point_bytes(5, 0.1)), ({"alias": "x"}, rpc.point_bytes(6, -7))]
+    calls = [rpc.recordbatch("temp", points), rpc.recordbatch(RID, [[5, 0.1]]),
+             rpc.recordbatch({"alias": "x"}, [[6, -7]])]
+    credentials = rpc.auth(CIK)
+    assert rpc.encode_recordbatches(credentials, batches) == \
+        rpc.encode_request(credentials, calls, [1, 2, 3])
