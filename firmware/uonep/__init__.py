@@ -19,4 +19,9 @@ def __getattr__(name):
     if name == "Journal":
         from .journal import Journal
         return Journal
-    raise AttributeError(name)
+    # MicroPython asks here first for `from uonep import journal` when the
+    # submodule is not loaded yet: import it, as CPython would.
+    try:
+        return __import__("uonep." + name, None, None, [name])
+    except ImportError:
+        raise AttributeError(name)

