@@ -6,8 +6,9 @@
 A MicroPython module runs once, in one interpreter, and each of its test_*
 functions becomes a pytest item named NAME[micropython]. A module may set
 HEAPSIZE = "256k" and NEEDS_EMULATOR = True (then it gets UONEP_EMULATOR_URL
-pointing at a fresh emulator seeded with tests/seeds/default.json). Every
-module gets an empty scratch folder in UONEP_TMP.
+pointing at a fresh emulator seeded with tests/seeds/default.json, or with
+the seed file named by SEED = "tests/seeds/NAME.json"). Every module gets an
+empty scratch folder in UONEP_TMP.
 """
 import ast
 import json
@@ -24,7 +25,8 @@ from mpharness import DEFAULT_HEAPSIZE, ROOT, RUNNER, run_micropython
 
 def _module_settings(path):
     tree = ast.parse(path.read_text())
-    settings = {"HEAPSIZE": DEFAULT_HEAPSIZE, "NEEDS_EMULATOR": False}
+    settings = {"HEAPSIZE": DEFAULT_HEAPSIZE, "NEEDS_EMULATOR": False,
+                "SEED": "tests/seeds/default.json"}
     names = []
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
@@ -55,7 +57,7 @@ class MicroPythonModule(pytest.File):
         emulator = None
         if self.settings["NEEDS_EMULATOR"]:
             from uonep_host.emulator import Emulator
-            emulator = Emulator(seed=str(ROOT / "tests" / "seeds" / "default.json")).start()
+            emulator = Emulator(seed=str(ROOT / self.settings["SEED"])).start()
             env["UONEP_EMULATOR_URL"] = emulator.url
         try:
             done = run_micropython([str(RUNNER), str(self.path)],

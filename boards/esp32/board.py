@@ -1,0 +1,116 @@
+"""Board glue for ESP32-family boards (ESP32, ESP32-S3, ESP32-C3 ...).
+
+Every board glue has this interface, used by firmware/app.py:
+    Board(profile, log=None)
+    clock() -> uonep.clock.Clock-like     sleep(mode, seconds)
+    sync_time(ntp_host) -> bool           wifi_connect(ssid, password, timeout) -> bool
+    wifi_connected() -> bool              http() -> requests-like object or None
+    sensor(spec) -> function() -> value   watchdog(timeout) -> object with feed()
+    unique_id() -> hex str                mount_storage(path)
+
+Sensors: "mcu_temperature" (esp32.mcu_temperature() on S2/S3/C3/C6, else
+esp32.raw_temperature() converted from Fahrenheit on the original ESP32)
+and "adc" (machine.ADC on spec["pin"], read_u16, "attenuation" "0dB" /
+"2.5dB" / "6dB" / "11dB"). The app adds "counter", "status", "uptime".
+"""
+
+import binascii
+import time
+
+import esp32
+import machine
+
+from uonep.clock import Clock
+
+_ATTENUATIONS = {"0dB": 0, "2.5dB": 1, "6dB": 2, "11dB": 3}
+
+
+class Board:
+    """An ESP32 running MicroPython; see the module docstring."""
+
+    def __init__(self, profile, log=None):
+        self.profile = profile
+        self.log = log or print
+        self._wlan = None
+        self._watchdog = None
+        self._clock = Clock()
+
+    def clock(self):
+        return self._clock
+
+    def sleep(self, mode, seconds):
+        milliseconds = int(seconds * 1000)
+        if milliseconds <= 0:
+            return
+        if mode == "deep":
+            # The chip resets on waking: main.py runs again, the journal is on flash.
+            self._wifi().active(False)
+            machine.deepsleep(milliseconds)
+        elif mode == "light":
+            machine.lightsleep(milliseconds)
+        else:
+            time.sleep_ms(milliseconds)
+
+    def sync_time(self, host):
+        import ntptime
+        ntptime.host = host
+        ntptime.settime()
+        return True
+
+    def wifi_connect(self, ssid, password, timeout):
+        wlan = self._wifi()
+        wlan.active(True)
+        if wlan.isconnected():
+            return True
+        wlan.connect(ssid, password)
+        deadline = time.ticks_add(time.ticks_ms(), int(timeout * 1000))
+        while not wlan.isconnected():
+            if time.ticks_diff(deadline, time.ticks_ms()) <= 0:
+                # Stop the driver's own retries: the app backs off instead.
+                wlan.disconnect()
+                return False
+            if self._watchdog is not None:
+                self._watchdog.feed()
+            time.sleep_ms(250)
+        return True
+
+    def wifi_connected(self):
+        return self._wlan is not None and self._wlan.isconnected()
+
+    def http(self):
+        return None
+
+    def sensor(self, spec):
+        kind = spec["kind"]
+        if kind == "mcu_temperature":
+            return _temperature()
+        if kind == "adc":
+            adc = machine.ADC(machine.Pin(spec["pin"]))
+            adc.atten(_ATTENUATIONS[spec.get("attenuation", "11dB")])
+            return adc.read_u16
+        raise ValueError("no sensor of kind %r on this board" % kind)
+
+    def watchdog(self, timeout):
+        # Once started it cannot be stopped: the app feeds it every cycle.
+        self._watchdog = machine.WDT(timeout=int(timeout * 1000))
+        return self._watchdog
+
+    def unique_id(self):
+        return binascii.hexlify(machine.unique_id()).decode()
+
+    def mount_storage(self, path):
+        """The flash file system is mounted at boot; nothing to do."""
+
+    def _wifi(self):
+        if self._wlan is None:
+            import network
+            self._wlan = network.WLAN(network.STA_IF)
+        return self._wlan
+
+
+def _temperature():
+    modern = getattr(esp32, "mcu_temperature", None)
+    if modern is not None:
+        return lambda: float(modern())
+    # The original ESP32's sensor reports Fahrenheit (and is not calibrated).
+    return lambda: round((esp32.raw_temperature() - 32) / 1.8, 1)

@@ -1,0 +1,12 @@
+# Freeze uonep and the device app into a MicroPython firmware image: frozen
+# bytecode runs from flash and costs no heap to load. From a MicroPython
+# checkout (ports/esp32, after the usual ESP-IDF setup):
+#   make BOARD=ESP32_GENERIC FROZEN_MANIFEST=/path/to/uonep/firmware/manifest.py
+# main.py, board.json and secrets.json stay on the board's file system
+# (tools/deploy, or mpremote cp): they are per device.
+include("$(PORT_DIR)/boards/manifest.py")
+package("uonep")
+module("app.py")
+module("appconfig.py")
+# The board glue of the ESP32 family; a board of your own: change the folder.
+module("board.py", base_path="../boards/esp32")
