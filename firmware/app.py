@@ -21,7 +21,7 @@ import sys
 import time
 
 import appconfig
-from uonep import Client, forward, provision, rpc
+from uonep import Client, forward, provision
 from uonep import clock as clocks
 from uonep.errors import (AuthError, HTTPError, JournalFullError, ProtocolError,
                           ProvisionError)
@@ -463,7 +463,7 @@ class App:
         self.cik = cik
         # The Client is built before there is a CIK (commits need it from
         # the first sample); its credentials are replaced here.
-        self.client._auth = rpc.auth(cik)
+        self.client.set_credentials(cik)
 
     def _configure_server(self, secrets):
         host, port, https = appconfig.parse_server(secrets.get("server") or
@@ -477,7 +477,7 @@ class App:
                         timeout=self.profile["timeout"], journal=self.journal,
                         clock=self.clock, http=self.board.http())
         if self.cik is not None:
-            client._auth = rpc.auth(self.cik)
+            client.set_credentials(self.cik)
         return client
 
     def _open_journal(self):

@@ -195,6 +195,17 @@ def test_bad_cik_is_an_auth_error(onep_emulator):
     assert OTHER_CIK not in str(caught.value)
 
 
+def test_set_credentials_switches_the_cik(onep_emulator):
+    client = _client(onep_emulator, cik=OTHER_CIK)
+    with pytest.raises(AuthError):
+        client.read("temp")
+    client.set_credentials(DEFAULT_CIK)
+    client.write("temp", 1.5)
+    assert client.read("temp")[0][1] == 1.5
+    with pytest.raises(ValidationError):
+        client.set_credentials("not a cik")
+
+
 def test_reconnects_after_the_servers_hundredth_request(client):
     for step in range(150):
         client.write("count", step)

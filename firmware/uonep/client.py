@@ -141,6 +141,11 @@ class Client(Procedures):
         self.requests = 0
         self.last_body_bytes = 0
 
+    def set_credentials(self, cik=None, client_id=None, resource_id=None, token=None):
+        """Use other credentials from the next request on (a device that
+        has just activated gets its CIK here)."""
+        self._auth = rpc.auth(cik, client_id, resource_id, token)
+
     def __repr__(self):
         # Credentials stay out of reprs: they end up in logs.
         return "<uonep.Client %s>" % self.transport.base
