@@ -2,24 +2,32 @@
 logs, reprs, error messages or the emulator page, the emulator refuses
 oversized bodies and bad auth, and the secrets file stays out of git."""
 import http.server
+import importlib.util
+import io
 import json
 import socket
 import ssl
 import subprocess
 import sys
 import threading
+import traceback
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from uonep import rpc
-from uonep.errors import AuthError, OnepError, TransportError, ValidationError
+from uonep.errors import (AuthError, HTTPError, OnepError, ProtocolError, TransportError,
+                          ValidationError)
 from uonep_host import Client, OnepV1, session
 from uonep_host.emulator import DEFAULT_CIK, Emulator
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_CIK = "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7"
+# Well formed, but no client has it: the server answers 401.
+UNKNOWN_CIK = "a1b2c3d4e5" * 4
+PASSWORD = "wifi-pa55word-do-not-log"
 
 
 def _certificate(folder):
@@ -149,7 +157,8 @@ def test_emulator_refuses_oversized_bodies_and_bad_auth():
 
 
 def test_secrets_files_are_ignored_by_git():
-    for path in ("secrets.json", "boards/esp32/secrets.json", "firmware/secrets.json"):
+    for path in ("secrets.json", "boards/esp32/secrets.json", "boards/unix/secrets.json",
+                 "firmware/secrets.json"):
         done = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT)
         assert done.returncode == 0, path
 
@@ -160,3 +169,156 @@ def test_every_error_is_a_onep_error():
                  "RecordBatchError", "JournalError", "JournalFullError"):
         import uonep
         assert issubclass(getattr(uonep, name), OnepError)
+
+
+def _texts_of(error):
+    """Everything an error shows when logged: str, repr, args, its cause and
+    the formatted traceback."""
+    texts = [str(error), repr(error), repr(error.args)]
+    cause = error.__cause__ or error.__context__
+    if cause is not None:
+        texts += [str(cause), repr(cause)]
+    texts.append("".join(traceback.format_exception(type(error), error, error.__traceback__)))
+    return texts
+
+
+def _assert_no_secret(texts, *secrets):
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text, "a credential shows in: %s" % text[:300]
+
+
+def test_reprs_of_core_and_shim_objects_hold_no_credentials(tmp_path):
+    import uonep
+    from uonep.journal import Journal
+    from uonep.transport import Transport
+    token = "tok-" + SECRET_CIK
+    journal = Journal(str(tmp_path / "journal"), capacity_bytes=4096)
+    core = uonep.Client(SECRET_CIK, host="m2.exosite.com", journal=journal)
+    core.add_value("temp", 1.5)
+    objects = [core, core.transport, core.batch(), journal,
+               uonep.Client(SECRET_CIK, host="h", port=8080, https=False, client_id="b" * 40),
+               uonep.Client(token=token, host="h"),
+               Transport("m2.exosite.com"), Transport("h", 8080, False),
+               Client(SECRET_CIK, host="h")]
+    onep = OnepV1(host="127.0.0.1", port=9, https=False, httptimeout=1, logrequests=True)
+    onep.write(SECRET_CIK, {"alias": "temp"}, 1.0, defer=True)
+    onep.connect_as("c" * 40)
+    objects += [onep, onep.deferred]
+    texts = []
+    for item in objects:
+        texts += [repr(item), str(item)]
+    journal.close()
+    _assert_no_secret(texts, SECRET_CIK, token)
+
+
+def test_live_errors_page_and_log_hold_no_cik():
+    """Against a verbose emulator: a good exchange, a 401 (JSON and HTTP),
+    transport failures, a garbled answer, a 500, pyonep-style calls with an
+    unknown key and malformed auth; no error, the page, the request log or
+    the emulator's record of requests shows a full CIK."""
+    seed = {"clients": [{"cik": SECRET_CIK, "name": "dev",
+                         "dataports": [{"alias": "temp", "format": "float"}]}]}
+    log = io.StringIO()
+    texts = []
+    with Emulator(seed=seed, verbose=True, stream=log) as emulator:
+        host, port = emulator.url.rsplit("//", 1)[1].split(":")
+        good = Client(SECRET_CIK, host=host, port=int(port), https=False, timeout=0.5)
+        good.write("temp", 20.5)
+        with pytest.raises(AuthError) as denied:
+            Client(UNKNOWN_CIK, host=host, port=int(port), https=False).write("temp", 1.0)
+        texts += _texts_of(denied.value)
+        for kind, options, expected in (("http_status", {"status": 401}, AuthError),
+                                        ("auth", {}, AuthError),
+                                        ("drop_before_body", {}, TransportError),
+                                        ("drop_after_body", {}, TransportError),
+                                        ("stall", {"seconds": 1.5}, TransportError),
+                                        ("truncate", {}, ProtocolError),
+                                        ("http_status", {"status": 500}, HTTPError)):
+            emulator.faults.arm(kind, **options)
+            with pytest.raises(expected) as caught:
+                good.write("temp", 1.0)
+            emulator.faults.clear()
+            texts += _texts_of(caught.value)
+        onep = OnepV1(host=host, port=port, https=False, httptimeout=5)
+        with pytest.raises(Exception) as refused:      # pyonep raises on a 401
+            onep.read(UNKNOWN_CIK, {"alias": "temp"}, {})
+        texts += _texts_of(refused.value)
+        texts.append(repr(onep.read(SECRET_CIK, {"alias": "nothing"}, {})))
+        # Hand-made requests with the key in the wrong place: still masked.
+        for auth in (SECRET_CIK, {"CIK": SECRET_CIK}, {"cik": SECRET_CIK.upper()},
+                     [SECRET_CIK], {"token": SECRET_CIK}):
+            body = json.dumps({"auth": auth, "calls": [
+                {"id": 1, "procedure": "read", "arguments": [{"alias": "temp"}, {}]}]}).encode()
+            request = urllib.request.Request(emulator.url + rpc.PATH, data=body,
+                                             headers={"Content-Type": rpc.CONTENT_TYPE})
+            texts.append(urllib.request.urlopen(request).read().decode())
+        page = urllib.request.urlopen(emulator.url + "/").read().decode()
+        assert "Client dev" in page and SECRET_CIK[:4] + "\u2026" in page
+        texts += [page, json.dumps(emulator.requests)]
+    output = log.getvalue()
+    assert "rpc auth=cik=5ec7\u2026" in output      # the log is there, masked
+    texts.append(output)
+    _assert_no_secret(texts, SECRET_CIK, SECRET_CIK.upper(), UNKNOWN_CIK)
+
+
+def test_oversized_bodies_are_refused_on_every_path():
+    with Emulator(seed={"clients": [{"cik": SECRET_CIK, "dataports": [
+            {"alias": "temp", "format": "float"}]}]}, max_body=4096) as emulator:
+        host, port = emulator.url.rsplit("//", 1)[1].split(":")
+        for path in (rpc.PATH, "/provision/activate", "/_emulator/faults"):
+            with socket.create_connection((host, int(port)), timeout=5) as raw:
+                raw.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: 4097\r\n\r\n"
+                            % path.encode())
+                assert raw.recv(4096).split(b"\r\n")[0].split()[1] == b"413", path
+            # A body without a length (chunked) is refused too: 411.
+            with socket.create_connection((host, int(port)), timeout=5) as raw:
+                raw.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\n"
+                            b"Transfer-Encoding: chunked\r\n\r\n" % path.encode())
+                assert raw.recv(4096).split(b"\r\n")[0].split()[1] == b"411", path
+        # Through the client: a documented error, no CIK in it, nothing stored.
+        client = Client(SECRET_CIK, host=host, port=int(port), https=False, timeout=5)
+        points = [[1700000000 + n, n / 4] for n in range(1000)]
+        with pytest.raises(TransportError) as refused:
+            client.recordbatch("temp", points)
+        if isinstance(refused.value, HTTPError):
+            assert refused.value.status == 413
+        _assert_no_secret(_texts_of(refused.value), SECRET_CIK)
+        assert emulator.points(SECRET_CIK, "temp") == []
+        client.recordbatch("temp", points[:10])       # a small one still goes through
+        assert len(emulator.points(SECRET_CIK, "temp")) == 10
+
+
+def _appconfig():
+    spec = importlib.util.spec_from_file_location("appconfig_under_test",
+                                                  ROOT / "firmware" / "appconfig.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_config_errors_never_quote_the_password_or_cik(tmp_path):
+    appconfig = _appconfig()
+    wifi = {"ssid": "home", "password": PASSWORD}
+    broken = [
+        '{"wifi": {"ssid": "home", "password": "%s"}, "cik": "%s"' % (PASSWORD, SECRET_CIK),
+        json.dumps({"wifi": {"password": PASSWORD}, "cik": SECRET_CIK}),
+        json.dumps({"wifi": {"ssid": "home", "password": [PASSWORD]}}),
+        json.dumps({"wifi": wifi, "cik": SECRET_CIK.upper()}),
+        json.dumps({"wifi": wifi, "cik": SECRET_CIK + "0"}),
+        json.dumps({"wifi": wifi, "cik": SECRET_CIK, "server": "ftp://" + PASSWORD}),
+        json.dumps([PASSWORD, SECRET_CIK]),
+    ]
+    texts = []
+    for number, text in enumerate(broken):
+        path = tmp_path / ("secrets%d.json" % number)
+        path.write_text(text)
+        with pytest.raises(appconfig.ConfigError) as caught:
+            appconfig.load_secrets(str(path))
+        texts += _texts_of(caught.value)
+    good = tmp_path / "secrets.json"
+    good.write_text(json.dumps({"wifi": wifi, "cik": SECRET_CIK}))
+    assert appconfig.load_secrets(str(good))["cik"] == SECRET_CIK
+    assert appconfig.mask(SECRET_CIK).startswith(SECRET_CIK[:4])
+    texts.append(appconfig.mask(SECRET_CIK))
+    _assert_no_secret(texts, PASSWORD, SECRET_CIK, SECRET_CIK.upper())

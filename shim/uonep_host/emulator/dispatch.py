@@ -76,12 +76,18 @@ def plan(calls):
 
 
 def masked(request):
-    """A copy of a decoded request safe to log: credentials cut to 4 characters."""
-    if not isinstance(request, dict) or not isinstance(request.get("auth"), dict):
+    """A copy of a decoded request safe to log: credentials cut to 4 characters.
+    Only the RIDs client_id and resource_id are kept whole: a malformed auth
+    ("CIK": ..., or the bare key as a string) is masked too."""
+    if not isinstance(request, dict) or "auth" not in request:
         return request
+    auth = request["auth"]
     copy = dict(request)
-    copy["auth"] = {key: mask(value) if key in ("cik", "token") else value
-                    for key, value in request["auth"].items()}
+    if isinstance(auth, dict):
+        copy["auth"] = {key: value if key in ("client_id", "resource_id") else mask(value)
+                        for key, value in auth.items()}
+    else:
+        copy["auth"] = mask(auth)
     return copy
 
 
