@@ -1,0 +1,165 @@
+# Pushing a week of backlog must not need more RAM than pushing one point:
+# push streams the journal a bounded batch at a time. A 100-point and a
+# 10,000-point backlog (three dataports per commit) are committed to a
+# Journal on the host filesystem -- outside MicroPython's heap, as flash is
+# on a board -- and pushed to the emulator, under a small -X heapsize.
+#   - the live heap (after gc.collect()) is sampled at every request, before
+#     it goes and once its answer is in, and at every commit push reads: the
+#     10,000-point high-water mark stays within a small factor of the
+#     100-point one;
+#   - the backlog's payload alone is larger than the whole heap, so a push
+#     that loaded it would fail here with MemoryError;
+#   - every point arrives: read back, page by page, and compared.
+import gc
+import os
+
+import requests
+from emulator_control import CIK, address
+
+from uonep import Client, forward
+from uonep.journal import Journal
+
+NEEDS_EMULATOR = True
+# The modules, compiled from source at import, need about 160 KB; the
+# 10,000-point push then peaks at about 11 KB above what was live before it.
+# The backlog's payload (about 290 KB) is larger than this whole heap.
+HEAPSIZE = "192k"
+
+BASE = 1600000000
+ALIASES = ("temp", "count", "status")
+PAGE = 200            # points per read when checking what arrived
+
+
+def value_of(alias, index):
+    if alias == "temp":
+        return (index * 37 % 4000) / 8
+    if alias == "count":
+        return index * 7919 % 1000003
+    return "reading %04d ok" % (index % 10000)
+
+
+class Clock:
+    def now(self):
+        return BASE
+
+    def valid(self):
+        return True
+
+    def ticks_ms(self):
+        return 0
+
+    def ticks_diff(self, later, earlier):
+        return later - earlier
+
+
+class Meter:
+    """The live heap's high-water mark above a baseline."""
+
+    def __init__(self):
+        self.base = 0
+        self.high = 0
+        self.samples = 0
+
+    def start(self):
+        gc.collect()
+        self.base = gc.mem_alloc()
+        self.high = 0
+        self.samples = 0
+
+    def sample(self):
+        gc.collect()
+        self.high = max(self.high, gc.mem_alloc() - self.base)
+        self.samples += 1
+
+
+METER = Meter()
+
+
+class MeteredHTTP:
+    """`requests`, sampling the heap with the body built and with the answer in."""
+
+    def request(self, method, url, data=None, headers=None, timeout=None):
+        METER.sample()
+        response = requests.request(method, url, data=data, headers=headers, timeout=timeout)
+        response.content      # read the answer now, while it is counted
+        METER.sample()
+        return response
+
+
+class MeteredJournal(Journal):
+    def pending(self):
+        for item in Journal.pending(self):
+            METER.sample()
+            yield item
+
+
+def _client(journal):
+    host, port = address()
+    return Client(CIK, host=host, port=port, https=False, timeout=10, http=MeteredHTTP(),
+                  journal=journal, clock=Clock())
+
+
+def commit_backlog(client, points, base):
+    """`points` points, three dataports per commit, one second apart."""
+    commits = (points + len(ALIASES) - 1) // len(ALIASES)
+    for index in range(commits):
+        for number, alias in enumerate(ALIASES):
+            if index * len(ALIASES) + number < points:
+                client.add_value(alias, value_of(alias, index))
+        client.commit(base + index)
+    return commits
+
+
+def arrived(client, commits, base):
+    """How many of the committed points the server has, right value at the
+    right time (read back in pages, so the check itself fits the heap)."""
+    count = 0
+    for alias in ALIASES:
+        start = base
+        while start < base + commits:
+            page = client.read(alias, starttime=start, endtime=start + PAGE - 1, sort="asc",
+                               limit=PAGE)
+            for timestamp, value in page:
+                if value == value_of(alias, timestamp - base):
+                    count += 1
+            page = None
+            start += PAGE
+    return count
+
+
+def push_backlog(name, points, base):
+    path = os.getenv("UONEP_TMP") + "/" + name
+    # Capacity for the whole backlog: nothing may be dropped to make room.
+    journal = MeteredJournal(path, capacity_bytes=(points // len(ALIASES) + 16) * 128,
+                             policy="refuse")
+    client = _client(journal)
+    commits = commit_backlog(client, points, base)
+    backlog = journal.stats()["pending_bytes"]
+    METER.start()
+    free = gc.mem_free()
+    report = client.push()
+    METER.sample()
+    high, samples = METER.high, METER.samples
+    assert report["sent"] == points and report["remaining"] == 0, report
+    assert journal.stats()["pending"] == 0
+    journal.close()
+    count = arrived(client, commits, base)
+    assert count == points, (name, count, points)
+    print("push of %d points (%d commits, %d bytes of backlog): %d requests, "
+          "live heap high-water %d bytes above the start (%d samples, %d bytes were free)" % (
+              points, commits, backlog, report["requests"], high, samples, free))
+    return high, backlog, report
+
+
+def test_push_heap_does_not_grow_with_backlog():
+    small, _, _ = push_backlog("small", 100, BASE)
+    large, backlog, report = push_backlog("large", 10000, BASE + 100000)
+    heap = gc.mem_alloc() + gc.mem_free()
+    print("heap %d bytes; high-water 100 points %d, 10,000 points %d (x%.2f)" % (
+        heap, small, large, large / max(1, small)))
+    assert report["requests"] > 10
+    # A push that held the whole backlog could not even fit it in this heap.
+    assert backlog > heap, (backlog, heap)
+    # The constant: the 100-point push sends one request of about 2.6 KB,
+    # the long one fills its requests to the byte budget.
+    assert large < 1.5 * small + forward.MAX_BYTES // 2, (small, large)
