@@ -55,9 +55,10 @@ another format version is refused (JournalError), a damaged one repaired
 from the state. When dropping to make room, the new ack point is written
 before any of its slots is reused.
 
-Measured on the simulated flash (tools/flashcost.py, 100-byte commits, a
-push of 50 then an ack): about 200-250 bytes programmed and 0.05-0.065
-block erases per commit, ack and reclaim included. The cost in flash space
+Measured on the simulated flash (tools/flashcost.py 500 40 50: 40-byte
+commits, a push and ack every 50): 166 bytes programmed and 0.062 block
+erases per commit, ack and reclaim included (100-byte commits: 292 and
+0.126; one file per commit: 280 and 0.090). The cost in flash space
 is high: LittleFS keeps at most about half of each two-block metadata pair
 live, so a full journal takes roughly 8 times capacity_bytes of flash
 (65536 -> about 130 blocks of 4 KB).
