@@ -46,6 +46,42 @@ def _erased(size):
     return run
 
 
+def xorshift(state):
+    """xorshift32: deterministic, the same on MicroPython and CPython."""
+    state ^= (state << 13) & 0xFFFFFFFF
+    state ^= state >> 17
+    state ^= (state << 5) & 0xFFFFFFFF
+    return state
+
+
+def mount(device, point):
+    """LittleFS (stock settings) on device, mounted at point."""
+    import os
+    os.mount(os.VfsLfs2(device), point)
+
+
+def unmount(point):
+    """Unmount point if something is mounted there (a cut may leave it so)."""
+    import os
+    try:
+        os.umount(point)
+    except OSError:
+        pass
+
+
+def file_names(folder, prefix=""):
+    """Every file below folder (MicroPython's os.ilistdir), sorted, as
+    paths relative to it."""
+    import os
+    names = []
+    for entry in os.ilistdir(folder):
+        if entry[1] == 0x4000:
+            names.extend(file_names(folder + "/" + entry[0], prefix + entry[0] + "/"))
+        else:
+            names.append(prefix + entry[0])
+    return sorted(names)
+
+
 class FlashSim:
     def __init__(self, blocks=64, block_size=BLOCK_SIZE, data=None, seed=1):
         self.block_size = block_size
@@ -102,13 +138,8 @@ class FlashSim:
         self.reset_counters()
 
     def _random(self, bound):
-        # xorshift32: deterministic, the same on MicroPython and CPython.
-        x = self._seed
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        self._seed = x
-        return x % bound if bound > 0 else 0
+        self._seed = xorshift(self._seed)
+        return self._seed % bound if bound > 0 else 0
 
     def _tick(self):
         """Count one program/erase; True when this one is the cut."""

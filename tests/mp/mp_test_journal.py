@@ -4,7 +4,7 @@ import os
 import struct
 import binascii
 
-from flashsim import FlashSim
+from flashsim import FlashSim, file_names, xorshift
 from uonep.errors import JournalError, JournalFullError
 from uonep.journal import CHUNK, DATA, Journal
 
@@ -352,23 +352,6 @@ def test_pending_streams():
         os.umount(root)
 
 
-def _xorshift(state):
-    state ^= (state << 13) & 0xFFFFFFFF
-    state ^= state >> 17
-    state ^= (state << 5) & 0xFFFFFFFF
-    return state
-
-
-def _files(folder, prefix=""):
-    names = []
-    for entry in os.ilistdir(folder):
-        if entry[1] == 0x4000:
-            names.extend(_files(folder + "/" + entry[0], prefix + entry[0] + "/"))
-        else:
-            names.append(prefix + entry[0])
-    return sorted(names)
-
-
 def test_random_corruption_never_crashes():
     device, root = _mount(64)
     payloads = {}
@@ -392,18 +375,18 @@ def test_random_corruption_never_crashes():
         device, root = _mount(64, image)
         try:
             if names is None:
-                names = _files(root + "/j")
+                names = file_names(root + "/j")
             for _ in range(1 + round_number % 3):
-                state = _xorshift(state)
+                state = xorshift(state)
                 name = names[state % len(names)]
                 path = root + "/j/" + name
                 with open(path, "rb") as f:
                     data = bytearray(f.read())
                 if not data:
                     continue
-                state = _xorshift(state)
+                state = xorshift(state)
                 where = state % len(data)
-                state = _xorshift(state)
+                state = xorshift(state)
                 if state & 1:
                     data[where] ^= 1 << (state >> 1) % 8      # a bit
                 else:

@@ -13,7 +13,7 @@ import os
 import struct
 
 import campaign
-from flashsim import FlashSim
+from flashsim import FlashSim, file_names, mount, xorshift
 from uonep.errors import JournalError
 from uonep.journal import DATA, Journal
 
@@ -33,19 +33,12 @@ MULTI = 120                 # cases with two or three damaged files, per scenari
 LOST_HEADERS = 30           # header and both states lost, per scenario
 
 
-def _xorshift(state):
-    state ^= (state << 13) & 0xFFFFFFFF
-    state ^= state >> 17
-    state ^= (state << 5) & 0xFFFFFFFF
-    return state
-
-
 class Random:
     def __init__(self, seed):
         self.state = seed or 1
 
     def below(self, bound):
-        self.state = _xorshift(self.state)
+        self.state = xorshift(self.state)
         return self.state % bound if bound > 0 else 0
 
     def bytes(self, count):
@@ -55,16 +48,6 @@ class Random:
 def _payload(n):
     text = b"commit %d;" % n
     return text + bytes(b"abcdefgh"[(n + i) % 8] for i in range(n * 37 % 300))
-
-
-def _files(folder, prefix=""):
-    names = []
-    for entry in os.ilistdir(folder):
-        if entry[1] == 0x4000:
-            names.extend(_files(folder + "/" + entry[0], prefix + entry[0] + "/"))
-        else:
-            names.append(prefix + entry[0])
-    return sorted(names)
 
 
 def _read(name):
@@ -77,16 +60,12 @@ def _write(name, data):
         f.write(data)
 
 
-def _mount(device):
-    os.mount(os.VfsLfs2(device), MOUNT)
-
-
 def _build(capacity, commits, ack_after, ack_index):
     """A journal image and what it holds: commits (index -> payload),
     pending [(index, slot file names)], dead letters [(letter, start, end)]."""
     device = FlashSim(BLOCKS)
     os.VfsLfs2.mkfs(device)
-    _mount(device)
+    mount(device, MOUNT)
     journal = Journal(PATH, capacity_bytes=capacity)
     committed = {}
     for n in range(commits):
@@ -106,7 +85,7 @@ def _build(capacity, commits, ack_after, ack_index):
         pending.append((index[payload], names))
     assert journal.stats()["corrupt"] == 0
     journal.close()
-    files = dict((name, _read(name)) for name in _files(PATH))
+    files = dict((name, _read(name)) for name in file_names(PATH))
     spans = []
     offset = 0
     for payload, reason in letters:
@@ -246,7 +225,7 @@ def _check_letters(scenario, journal, damage, tally, case):
 
 def _run_case(device, scenario, damage, capacity, tally, case, kind):
     device.load(scenario["image"])
-    _mount(device)
+    mount(device, MOUNT)
     try:
         for name, data in damage.items():
             _write(name, data)
@@ -327,7 +306,7 @@ def test_other_version_refused_and_kept():
         scenario = _build(*settings)
         for version in (0, 2, 255):
             device.load(scenario["image"])
-            _mount(device)
+            mount(device, MOUNT)
             try:
                 header = bytearray(12)
                 struct.pack_into("<3sBI", header, 0, b"uoJ", version, settings[0] // 128)

@@ -14,7 +14,7 @@ import gc
 import os
 
 import campaign
-from flashsim import FlashSim
+from flashsim import FlashSim, mount, unmount
 from uonep.errors import JournalError
 from uonep.journal import Journal
 
@@ -136,32 +136,21 @@ def check(progress, counts):
     return lost, corrupt
 
 
-def _mount(device):
-    os.mount(os.VfsLfs2(device), MOUNT)
-
-
-def _umount():
-    try:
-        os.umount(MOUNT)
-    except OSError:
-        pass
-
-
 def campaign_run(commits, push_every, batch, stride, seed):
     device = FlashSim(BLOCKS, seed=seed)
     os.VfsLfs2.mkfs(device)
     template = device.snapshot()
     # A clean run counts the program and erase operations: the cut points.
     device.load(template)
-    _mount(device)
+    mount(device, MOUNT)
     progress = new_progress()
     workload(progress, commits, push_every, batch)
-    _umount()
+    unmount(MOUNT)
     total = device.ops
     counts = {"cuts": 0, "lost": 0, "corrupt": 0, "kinds": {}}
-    _mount(device)
+    mount(device, MOUNT)
     check(progress, counts)       # the clean run passes the same checks
-    _umount()
+    unmount(MOUNT)
     assert counts["lost"] == 0 and counts["corrupt"] == 0, counts
     for cut in range(1, total + 1, stride):
         # A new device each time: files the cut left open in the dead
@@ -170,7 +159,7 @@ def campaign_run(commits, push_every, batch, stride, seed):
         device = None
         gc.collect()
         device = FlashSim(BLOCKS, data=template, seed=seed + cut)
-        _mount(device)
+        mount(device, MOUNT)
         progress = new_progress()
         device.cut_after(cut)
         try:
@@ -179,16 +168,16 @@ def campaign_run(commits, push_every, batch, stride, seed):
             pass
         else:
             raise AssertionError("power cut %d of %d did not stop the workload" % (cut, total))
-        _umount()
+        unmount(MOUNT)
         kind = device.cut_op
         counts["kinds"][kind] = counts["kinds"].get(kind, 0) + 1
         # Power comes back on a copy of the flash: the dead device stays
         # dead, so the old LittleFS instance (whose open files the GC may
         # still close) can never write into the recovered flash.
         device = FlashSim(BLOCKS, data=device.data)
-        _mount(device)
+        mount(device, MOUNT)
         lost, corrupt = check(progress, counts)
-        _umount()
+        unmount(MOUNT)
         if lost or corrupt:
             print("cut %d (%s): %d lost, %d corrupt delivered, progress %r" % (
                 cut, kind, lost, corrupt, progress))

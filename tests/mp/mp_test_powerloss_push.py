@@ -29,7 +29,7 @@ import time
 
 import campaign
 from emulator_control import CIK, address
-from flashsim import FlashSim
+from flashsim import FlashSim, mount, unmount
 
 from uonep import Client, forward
 from uonep.errors import CallError, JournalError, RecordBatchError
@@ -315,17 +315,6 @@ def check(report, stats, letters, points):
 
 # -- the campaign ----------------------------------------------------------------
 
-def _mount(device):
-    os.mount(os.VfsLfs2(device), MOUNT)
-
-
-def _umount():
-    try:
-        os.umount(MOUNT)
-    except OSError:
-        pass
-
-
 def _template():
     device = FlashSim(BLOCKS)
     os.VfsLfs2.mkfs(device)
@@ -337,13 +326,13 @@ def clean_run(plan, template):
     and its check (which must pass)."""
     device = FlashSim(BLOCKS, data=template)
     TRACK.reset()
-    _mount(device)
+    mount(device, MOUNT)
     scenario(plan, COMMITS)
-    _umount()
+    unmount(MOUNT)
     total = device.ops
-    _mount(device)
+    mount(device, MOUNT)
     outcome = check(*finish(plan))
-    _umount()
+    unmount(MOUNT)
     return total, outcome
 
 
@@ -353,7 +342,7 @@ def cut_run(plan, template, cut):
     gc.collect()       # files the last dead LittleFS left open close on their own flash
     device = FlashSim(BLOCKS, data=template, seed=cut)
     TRACK.reset()
-    _mount(device)
+    mount(device, MOUNT)
     device.cut_after(cut)
     try:
         scenario(plan, COMMITS)
@@ -361,15 +350,15 @@ def cut_run(plan, template, cut):
         pass
     else:
         raise AssertionError("power cut %d did not stop the scenario" % cut)
-    _umount()
+    unmount(MOUNT)
     TRACK.allowed = TRACK.inflight
     TRACK.inflight = []
     kind = device.cut_op
     # Power comes back on a copy: the dead LittleFS can never write into it.
     device = FlashSim(BLOCKS, data=device.data)
-    _mount(device)
+    mount(device, MOUNT)
     lost, corrupt, duplicates = check(*finish(plan))
-    _umount()
+    unmount(MOUNT)
     return kind, lost, corrupt, duplicates
 
 
@@ -422,7 +411,7 @@ def test_checker_flags_loss_corruption_and_duplicates():
     template = _template()
     device = FlashSim(BLOCKS, data=template)
     TRACK.reset()
-    _mount(device)
+    mount(device, MOUNT)
     # Commits 32..35 stay pending (no push after them); then one of them
     # is damaged on flash, so recovery skips it.
     scenario(FREQUENT, 36, last_push=False)
@@ -437,7 +426,7 @@ def test_checker_flags_loss_corruption_and_duplicates():
     with open(path, "wb") as f:
         f.write(data)
     report, stats, letters, points = finish(FREQUENT)
-    _umount()
+    unmount(MOUNT)
     assert check(report, stats, letters, points) == (2, 0, 0)
     # Lost on the server.
     client = new_client(None)
@@ -494,9 +483,9 @@ def test_campaign_catches_a_broken_forwarder():
         WATCH["device"] = device
         WATCH["letters"] = []
         TRACK.reset()
-        _mount(device)
+        mount(device, MOUNT)
         scenario(FREQUENT, 40)
-        _umount()
+        unmount(MOUNT)
         WATCH["device"] = None
         assert WATCH["letters"], "the scenario made no dead letter"
         start = WATCH["letters"][0]

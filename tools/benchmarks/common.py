@@ -1,7 +1,7 @@
 """Shared by the MicroPython halves of `make bench`."""
 import os
 
-from flashsim import FlashSim
+from flashsim import FlashSim, mount
 
 START = 1790000000
 
@@ -26,12 +26,12 @@ class Clock:
         return later - earlier
 
 
-def mount_flash(mount, blocks=256):
+def mount_flash(point, blocks=256):
     """A fresh simulated NOR flash with LittleFS at the ESP32 port's stock
-    settings, mounted at `mount`; returns the device (for its counters)."""
+    settings, mounted at `point`; returns the device (for its counters)."""
     device = FlashSim(blocks=blocks)
     os.VfsLfs2.mkfs(device)
-    os.mount(os.VfsLfs2(device), mount)
+    mount(device, point)
     return device
 
 
