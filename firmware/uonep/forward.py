@@ -1,11 +1,17 @@
 """Store and forward: commits go to the Journal, push drains it in batches.
 
-A commit is one journal record, written atomically: the JSON text
-    [timestamp, boot, ticks, [[resource, value], ...]]
-where timestamp is Unix seconds, or null when the clock was not valid yet;
-then boot (a random id of the boot that made it) and ticks (its ms counter)
-let push date the points once the clock is valid. A point may carry its own
-timestamp as a third item (points kept back from a failed call).
+A commit is one journal record (format 2), its points pre-encoded for the
+wire so that push copies bytes instead of parsing JSON:
+    1 | timestamp (u32) | points            Unix seconds
+    2 | boot (u32) | ticks (i64) | points   no valid clock yet: dated at push
+    3 | groups                             points with their own timestamps
+where a point is resource | value (its JSON text), a group is resource |
+count (u16) | b"[ts,v],[ts,v]" (recordbatch's own text), and each of these
+fields is a length (1 byte below 128, else 2 bytes, high bit set) and its
+bytes. boot (a random id of the boot that made it) and ticks (its ms
+counter) let push date an untimed commit once the clock is valid. Records
+of uonep 0.1 (JSON text [timestamp, boot, ticks, [[resource, value], ...]],
+carried over from an old journal) are read too.
 
 push reads the journal oldest first, a bounded batch at a time, groups the
 points of a batch by resource into recordbatch calls, sends them in one
@@ -22,6 +28,7 @@ HTTP request and acknowledges the batch only after the answer:
 import binascii
 import json
 import os
+import struct
 
 from . import rpc
 from .errors import CallError, RecordBatchError
@@ -36,6 +43,12 @@ MAX_BYTES = 4096
 # procedure name, alias object): upper bounds, so a batch stays in budget.
 _ENVELOPE = 112
 _PER_CALL = 64
+# A record of points kept back is split past this many bytes (a journal
+# commit holds a little less than 4 KB).
+_KEPT_BYTES = 3000
+_TIMED = 1
+_UNTIMED = 2
+_GROUPS = 3
 
 
 def new_boot_id():
@@ -43,17 +56,89 @@ def new_boot_id():
     return int(binascii.hexlify(os.urandom(4)), 16)
 
 
+def _put(out, data):
+    """Append a length and data to out."""
+    size = len(data)
+    if size < 0x80:
+        out.append(size)
+    else:
+        out.extend(struct.pack(">H", 0x8000 | size))
+    out.extend(data)
+
+
+def _field(payload, at):
+    """(start, end) of the field at offset at."""
+    size = payload[at]
+    if size < 0x80:
+        return at + 1, at + 1 + size
+    size = (size & 0x7F) << 8 | payload[at + 1]
+    return at + 2, at + 2 + size
+
+
 def encode_commit(timestamp, boot, ticks, points):
-    """The journal record of one commit (bytes)."""
-    return rpc.dumps([timestamp, boot, ticks, points]).encode("utf-8")
+    """The journal record of one commit (bytes); points: [[resource, value], ...]."""
+    if timestamp is None:
+        out = bytearray(struct.pack("<BIq", _UNTIMED, boot & 0xFFFFFFFF, ticks or 0))
+    elif 0 <= timestamp <= 0xFFFFFFFF:
+        out = bytearray(struct.pack("<BI", _TIMED, timestamp))
+    else:
+        return encode_groups([(resource, [[timestamp, value]]) for resource, value in points])
+    for resource, value in points:
+        _put(out, resource.encode("utf-8"))
+        _put(out, rpc.dumps(value).encode("utf-8"))
+    return bytes(out)
+
+
+def encode_groups(groups):
+    """The record of points with their own timestamps: [(resource, [[ts, value], ...])]."""
+    out = bytearray([_GROUPS])
+    for resource, points in groups:
+        _put(out, resource.encode("utf-8"))
+        out.extend(struct.pack("<H", len(points)))
+        _put(out, rpc.dumps(points)[1:-1].encode("utf-8"))
+    return bytes(out)
 
 
 def decode_commit(payload):
-    """(timestamp, boot, ticks, points) or None when the record is unreadable."""
+    """(timestamp, boot, ticks, points) or None when the record is
+    unreadable; points are [resource, value] or, with their own
+    timestamp, [resource, value, timestamp]."""
     try:
-        timestamp, boot, ticks, points = json.loads(payload)
+        if payload[0] == 0x5B:           # "[": a record of uonep 0.1
+            return _legacy(payload)
+        kind = payload[0]
+        timestamp = boot = ticks = None
+        if kind == _TIMED:
+            timestamp = struct.unpack_from("<I", payload, 1)[0]
+            at = 5
+        elif kind == _UNTIMED:
+            boot, ticks = struct.unpack_from("<Iq", payload, 1)
+            at = 13
+        elif kind == _GROUPS:
+            at = 1
+        else:
+            return None
+        points = []
+        while at < len(payload):
+            start, at = _field(payload, at)
+            resource = bytes(payload[start:at]).decode("utf-8")
+            if kind == _GROUPS:
+                at += 2
+            start, at = _field(payload, at)
+            text = bytes(payload[start:at])
+            if kind == _GROUPS:
+                points.extend([resource, item[1], item[0]] for item in json.loads(b"[" + text + b"]"))
+            else:
+                points.append([resource, json.loads(text)])
+        if at != len(payload):
+            return None
+        return timestamp, boot, ticks, points
     except Exception:
         return None
+
+
+def _legacy(payload):
+    timestamp, boot, ticks, points = json.loads(payload)
     if not isinstance(points, list):
         return None
     for point in points:
@@ -62,66 +147,124 @@ def decode_commit(payload):
     return timestamp, boot, ticks, points
 
 
-def _unpack(point, timestamp):
-    """(resource, value, timestamp) of a journal point: [resource, value]
-    takes its commit's timestamp; [resource, value, ts] (a point kept back
-    from a failed call) has its own."""
-    if len(point) > 2:
-        return point[0], point[1], point[2]
-    return point[0], point[1], timestamp
+def _upgrade(payload):
+    """A uonep 0.1 record as a format 2 one (None when unreadable)."""
+    record = _legacy(payload)
+    if record is None:
+        return None
+    timestamp, boot, ticks, points = record
+    if any(len(point) > 2 for point in points):
+        return encode_groups([(point[0], [[point[2] if len(point) > 2 else timestamp,
+                                           point[1]]]) for point in points])
+    return encode_commit(timestamp, boot, ticks, points)
 
 
 class _Batch:
     """One request's worth of points, grouped by resource, each group's
-    points already encoded as the wire wants them ("[ts,v],[ts,v]"): about
-    20 bytes of heap per point."""
+    points already encoded as the wire wants them ("[ts,v],[ts,v]")."""
 
     def __init__(self):
         self.groups = []      # [resource, bytearray of encoded points]
-        self.index = {}       # resource key -> position in groups
+        self.index = {}       # resource (bytes) -> position in groups
         self.size = _ENVELOPE
         self.count = 0
         self.last = None      # journal position of the last commit taken
-        self.undatable = []   # (resource, value, record) with no timestamp
+        self.undatable = []   # dead-letter records of points with no timestamp
 
-    def take(self, position, record, timestamp, max_bytes, max_points):
+    def take(self, position, payload, forwarder, max_bytes, max_points):
         """Add a commit's points unless that would break a limit (a batch
-        always takes its first commit). Returns False when it did not fit."""
-        encoded = []
-        size = self.size
-        fresh = {}
-        for point in record[3]:
-            resource, value, stamp = _unpack(point, timestamp)
-            if stamp is None:
-                encoded.append((None, resource, value))
-                continue
-            key = resource if isinstance(resource, str) else rpc.dumps(resource)
-            text = rpc.point_bytes(stamp, value)
-            size += len(text) + 1
-            if key not in self.index and key not in fresh:
-                fresh[key] = True
-                size += _PER_CALL + len(key)
-            encoded.append((key, resource, text))
-        points = len(record[3])
-        if self.last is not None and self.count and (size > max_bytes or (
-                max_points is not None and self.count + points > max_points)):
-            return False
-        for key, resource, item in encoded:
-            if key is None:
-                self.undatable.append((resource, item, record))
-                continue
-            where = self.index.get(key)
-            if where is None:
-                where = self.index[key] = len(self.groups)
-                self.groups.append([resource, bytearray()])
-            buffer = self.groups[where][1]
-            if buffer:
-                buffer.extend(b",")
-            buffer.extend(item)
-        self.size = size
-        self.count += points
+        always takes its first commit). True when taken, False when it
+        did not fit, None when the record is unreadable."""
+        groups = len(self.groups)
+        marks = []
+        try:
+            count = self._add(payload, forwarder, marks)
+        except Exception:
+            count = None
+        if count is None or (self.last is not None and self.count and (
+                self.size > max_bytes or
+                (max_points is not None and self.count + count > max_points))):
+            # Take it back: the groups this commit opened and its points.
+            for buffer, length in marks:
+                buffer[length:] = b""
+            if len(self.groups) > groups:
+                self.groups[groups:] = []
+                self.index = dict((group[0].encode("utf-8"), number)
+                                  for number, group in enumerate(self.groups))
+            self.size = self._size
+            return None if count is None else False
+        self.count += count
         self.last = position
         return True
+
+    def _add(self, payload, forwarder, marks):
+        """Append the record's points; returns how many."""
+        self._size = self.size
+        kind = payload[0]
+        if kind == 0x5B:
+            payload = _upgrade(payload)
+            kind = payload[0]
+        if kind == _TIMED:
+            stamp = b"[%d," % struct.unpack_from("<I", payload, 1)[0]
+            at = 5
+        elif kind == _UNTIMED:
+            boot, ticks = struct.unpack_from("<Iq", payload, 1)
+            at = 13
+            timestamp = forwarder.date(boot, ticks)
+            if timestamp is None:
+                self._undatable(payload, at)
+                return 0
+            stamp = b"[%d," % timestamp
+        elif kind == _GROUPS:
+            at = 1
+        else:
+            raise ValueError
+        count = 0
+        size = self.size
+        index = self.index
+        length = len(payload)
+        while at < length:
+            start, at = _field(payload, at)
+            key = payload[start:at]
+            where = index.get(key)
+            if where is None:
+                where = index[key] = len(self.groups)
+                self.groups.append([bytes(key).decode("utf-8"), bytearray()])
+                size += _PER_CALL + len(key)
+            buffer = self.groups[where][1]
+            marks.append((buffer, len(buffer)))
+            if buffer:
+                buffer.extend(b",")
+                size += 1
+            if kind == _GROUPS:
+                points = struct.unpack_from("<H", payload, at)[0]
+                start, at = _field(payload, at + 2)
+                buffer.extend(payload[start:at])
+                size += at - start
+                count += points
+                continue
+            start, at = _field(payload, at)
+            buffer.extend(stamp)
+            buffer.extend(payload[start:at])
+            buffer.extend(b"]")
+            size += len(stamp) + at - start + 1
+            count += 1
+        if at != length:
+            raise ValueError
+        self.size = size
+        return count
+
+    def _undatable(self, payload, at):
+        """Dead-letter records, one per point, of a commit no one can date."""
+        letters = []
+        while at < len(payload):
+            start = at
+            at = _field(payload, at)[1]
+            at = _field(payload, at)[1]
+            letters.append(bytes(payload[0:13]) + bytes(payload[start:at]))
+        if at != len(payload):
+            raise ValueError
+        self.undatable.extend(letters)
 
 
 def _points(encoded):
@@ -156,27 +299,23 @@ class Forwarder:
         """The next batch, read from the journal up to what fits in one request."""
         batch = _Batch()
         for position, payload in self.journal.pending():
-            record = decode_commit(payload)
-            if record is None:
+            taken = batch.take(position, payload, self, max_bytes, max_points)
+            if taken is None:
                 # A record the journal's CRC passed but that is not ours:
                 # keep it out of the wire, keep it on flash.
                 self.journal.dead_letter(payload, "unreadable commit")
                 batch.last = position
-                continue
-            if not batch.take(position, record, self._date(record), max_bytes, max_points):
+            elif not taken:
                 break
         return batch
 
-    def _date(self, record):
-        """The commit's timestamp for the wire: as stored; for an untimed
-        commit of this boot, its time measured back from now (absolute when
-        the clock is valid, else a negative offset, which the server reads as
-        "seconds before now"); None for an untimed commit of an earlier boot,
-        whose time nothing can tell any more."""
-        timestamp, boot, ticks = record[0], record[1], record[2]
-        if timestamp is not None:
-            return timestamp
-        if boot != self.boot or ticks is None:
+    def date(self, boot, ticks):
+        """The wire timestamp of an untimed commit: for one of this boot,
+        its time measured back from now (absolute when the clock is valid,
+        else a negative offset, which the server reads as "seconds before
+        now"); None for one of an earlier boot, whose time nothing can tell
+        any more."""
+        if boot != self.boot & 0xFFFFFFFF:
             return None
         elapsed = self.clock.ticks_diff(self.clock.ticks_ms(), ticks) // 1000
         if self.clock.valid():
@@ -187,6 +326,7 @@ class Forwarder:
     def _send(self, batch, report):
         failure = None
         kept = []
+        sent = batch.count
         if batch.groups:
             outcomes = self.client.send_recordbatches(batch.groups)
             report["requests"] += 1
@@ -194,23 +334,42 @@ class Forwarder:
             for (resource, encoded), outcome in zip(batch.groups, outcomes):
                 if _may_pass(outcome):
                     failure = failure or outcome
-                    kept.extend([resource, point[1], point[0]] for point in _points(encoded))
+                    points = _points(encoded)
+                    kept.append((resource, points))
+                    sent -= len(points)
                 elif outcome is not None:
                     report["dead_lettered"] += self._settle(resource, _points(encoded), outcome)
-        for resource, value, record in batch.undatable:
+        for letter in batch.undatable:
             self.journal.dead_letter(
-                encode_commit(None, record[1], record[2], [[resource, value]]),
-                "no timestamp: committed before the clock was set, in an earlier boot")
+                letter, "no timestamp: committed before the clock was set, in an earlier boot")
             report["dead_lettered"] += 1
         if kept:
             # The calls that failed but may pass later are committed again on
             # their own, so the batch can be acknowledged without sending the
             # points the server did take a second time.
-            self.journal.commit(encode_commit(None, self.boot, None, kept))
+            self._keep(kept)
         self.journal.ack(batch.last)
-        report["sent"] += batch.count - len(kept)
+        report["sent"] += sent
         if failure is not None:
             raise failure
+
+    def _keep(self, kept):
+        """Commit points kept back, with their timestamps, in records small
+        enough for the journal."""
+        groups = []
+        size = 0
+        for resource, points in kept:
+            for point in points:
+                if groups and size > _KEPT_BYTES:
+                    self.journal.commit(encode_groups(groups))
+                    groups = []
+                    size = 0
+                if not groups or groups[-1][0] != resource:
+                    groups.append((resource, []))
+                    size += len(resource) + 6
+                groups[-1][1].append(point)
+                size += len(rpc.dumps(point)) + 1
+        self.journal.commit(encode_groups(groups))
 
     def _settle(self, resource, points, outcome):
         """Dead-letter what the server refused for good. Returns points moved."""

@@ -1,67 +1,68 @@
-"""The commit journal: durable, crash-safe storage of commits in flash.
+"""The commit journal: durable, crash-safe, dense storage of commits in flash.
 
-    j = Journal("/data/uonep", capacity_bytes=65536, policy="drop_oldest")
+    j = Journal("/data/journal", capacity_bytes="auto", policy="drop_oldest")
     j.commit(payload)                    # atomic and durable when it returns
     for position, payload in j.pending():
-        ...                              # oldest first, read from flash one by one
+        ...                              # oldest first
     j.ack(position)                      # that commit and all before it are done
-    j.dead_letter(payload, "reason")     # kept for good, never sent again
+    j.dead_letter(payload, "reason")     # kept (bounded), never sent again
     j.stats(); j.close()
 
 What survives a power cut: every commit whose commit() returned, until an
-ack() covering it returns; every dead letter whose dead_letter() returned.
-A commit cut short is either whole or absent (never delivered in part), an
-ack cut short is either done or not (its commits are then delivered again).
-Damaged records are skipped and counted, never delivered.
+ack() covering it returns (or the policy drops it, counted in "dropped");
+every dead letter whose dead_letter() returned, until the bounded store
+drops it for a newer one (counted in "dead_dropped"). A commit cut short is
+whole or absent, never delivered in part; an ack cut short is done or not
+(its commits are then delivered again). Damaged records are skipped and
+counted in "corrupt", never delivered. With the ack state lost, every
+commit still on flash is delivered again (duplicates, never losses).
 
-The on-flash layout is shaped by LittleFS, which ESP32 MicroPython mounts
-with 4096-byte blocks and a 128-byte cache. LittleFS keeps a file of at most
-128 bytes (its cache size) inline in the directory's metadata log: writing
-one is a single metadata commit of about 160 bytes, and blocks are only
-erased when a metadata block fills up and is compacted. A bigger file gets a
-block of its own, and appending to it copies its last block: one erase per
-durable append. Creating a file costs a second commit, deleting one a third.
-So the journal is a ring of K fixed slot files, each at most 128 bytes,
-rewritten in place (one inline metadata commit per chunk, no create, no
-delete), plus a tiny ack state rewritten once per ack:
+The layout follows LittleFS as ESP32 MicroPython mounts it (4096-byte
+blocks, 128-byte cache): a file of at most 128 bytes lives inline in its
+directory's metadata, and rewriting it is one metadata commit (64 bytes
+programmed for up to 28 bytes of data); a bigger file takes whole blocks,
+and appending to it after a sync copies its last block. So each commit
+lands in one small inline file of a hot ring, and the ring's commits are
+packed, a block at a time, into segment files written once:
 
-    J        header: b"uoJ", format version, K, CRC32
-    A, B     ack state, written alternately (generation counter, CRC32):
-             next unacknowledged sequence number, dropped, corrupt counters
-    G/S      slot files, in GROUP (16) slots per directory: chunk number
-             `seq` lives in slot seq % K, file "(slot // 16)/(slot % 16)":
-             crc32 (4) | seq (4) | part (1) | more (1) | data (<= 118)
-             crc32 covers everything after itself; a commit is 1..256
-             consecutive chunks (part counts up from 0, more counts down to 0)
-    D        dead letters, appended: b"\\xdeL" | payload length (2) |
-             reason length (2) | crc32 (4) | payload | reason (UTF-8)
+    r0 .. r127   the ring: the frame of sequence number s in file r(s % 128)
+    0, 1, ...    segments, numbered in order: the frames of consecutive
+                 sequence numbers, 4096 bytes at most, written in one go
+    a, b         ack state, written alternately (the newer generation wins)
+    d            dead letters, appended; past dead_bytes the oldest go
 
-Slots are grouped in small directories because LittleFS finds a file by
-walking its directory's metadata blocks: with every slot in one directory,
-reading one commit read about 40 KB of flash; with 16 per directory, 12 KB
-(and, measured, 15-25% fewer bytes programmed per commit).
+    frame:  crc32 (4) | size (1) | seq (4) | flags (1) | data (<= 118)
+            crc32 covers size to the end; flags: 0x80 on the first frame
+            of a commit, and in the low 7 bits the frames still to come
+    state:  crc32 (4) | version (1) | generation (2) | acked (4) |
+            dropped (4) | corrupt (4) | corrupt_through (4) | dead_dropped (4)
 
-A position is the sequence number of a commit's last chunk. Acking writes
-the state file not written last, so a torn state write leaves the previous
-one. Slots between the ack point and the head are pending; the others are
-free and simply overwritten later (reclaim costs nothing). At open the
-journal walks from the ack point to find the head (a chunk of an older lap,
-or a missing slot, ends the log), skipping chunks whose CRC fails; anything
-damaged inside the pending range is counted once in "corrupt" (the count and
-how far it reached are kept in the state file). With the header and both
-state files lost, the slot files tell K and the head; commits still in
-their slots are delivered again (duplicates, never losses). A header of
-another format version is refused (JournalError), a damaged one repaired
-from the state. When dropping to make room, the new ack point is written
-before any of its slots is reused.
+A commit is one frame (two or more for payloads over 118 bytes): one inline
+file written, nothing created or deleted once the ring has gone round. The
+ring's pending frames are mirrored in RAM (4 KB), so push and packing never
+read the ring back. When the ring is full (128 frames or a block's worth of
+bytes), the pending frames go into the next segment file; no state is
+written, since the segment itself says how far packing got. An ack writes
+one state file; a segment is deleted once acknowledged through. The ring is
+read back only at open.
 
-Measured on the simulated flash (tools/flashcost.py 500 40 50: 40-byte
-commits, a push and ack every 50): 166 bytes programmed and 0.062 block
-erases per commit, ack and reclaim included (100-byte commits: 292 and
-0.126; one file per commit: 280 and 0.090). The cost in flash space
-is high: LittleFS keeps at most about half of each two-block metadata pair
-live, so a full journal takes roughly 8 times capacity_bytes of flash
-(65536 -> about 130 blocks of 4 KB).
+A position is the sequence number of a commit's last frame. The journal
+finds its commits by sequence number: from the ack point through the
+segments, then the ring; a frame of an older lap, a missing file or a gap
+ends nothing but that frame, and a gap is counted once as corrupt.
+
+Capacity: capacity_bytes bounds the pending frames: segments (one 4 KB
+block each, about 150 one-value commits) plus the ring's block's worth.
+The journal takes about OVERHEAD bytes of flash beyond that (the ring's
+metadata), and the dead-letter store up to dead_bytes. A capacity the
+filesystem cannot hold is refused at open; "auto" takes three quarters of
+the space free for the journal (free space plus what it holds), less
+OVERHEAD, at every open. When full, or when the filesystem runs out of
+space (ENOSPC) anywhere, "drop_oldest" drops the oldest pending commits (a
+segment at a time), "refuse" raises JournalFullError.
+
+A journal of format version 1 (ring of slot files, uonep 0.1) is carried
+over at open, crash-safely (see uonep.migrate).
 """
 
 import binascii
@@ -70,29 +71,25 @@ import struct
 
 from .errors import JournalError, JournalFullError, ValidationError
 
-VERSION = 1
-_MAGIC = b"uoJ"
-# LittleFS keeps a file inline in its directory's metadata up to its cache
-# size, 128 bytes at the ESP32 port's settings: one byte more and every
-# write of the file costs a block erase.
-CHUNK = 128
-_CHUNK_HEAD = 10                     # crc32, seq, part, more
-DATA = CHUNK - _CHUNK_HEAD           # payload bytes per chunk
-MAX_CHUNKS = 256                     # part and more are one byte each
-GROUP = 16                           # slot files per directory (0: all in one)
+VERSION = 2
+BLOCK = 4096                 # a segment: one LittleFS block, written once
+RING = 128                   # slot files in the ring
+FRAME = 128                  # LittleFS keeps files up to its cache size inline
+_HEAD = 10                   # crc32, size, seq, flags
+DATA = FRAME - _HEAD         # payload bytes per frame
+MAX_PAYLOAD = BLOCK - 34 * _HEAD   # a commit must fit one segment
+_FIRST = 0x80
 _MASK = 0xFFFFFFFF
-
-_HEADER_FORMAT = "<3sBI"              # magic, version, K (then crc32)
-_STATE_FORMAT = "<BIIIIII"            # version, generation, K, acked, dropped,
-_STATE_SIZE = struct.calcsize(_STATE_FORMAT)  # corrupt, corrupt_through
+# Flash beyond the capacity: the ring's metadata pairs (measured: about
+# eight blocks), the ack state and the journal's own directory.
+OVERHEAD = 40960
+SHARE = 4                    # "auto": (SHARE - 1) / SHARE of the free space
+_STATE = "<BHIIIII"          # version, generation, acked, dropped, corrupt,
+_STATE_SIZE = 27             # corrupt_through, dead_dropped; crc32 first
 _DEAD_MAGIC = b"\xdeL"
-_DEAD_HEAD = 10                       # magic, payload length, reason length, crc32
-
-_NO_MEMO = (-1, -1, 0, 0)
-
-_MISSING = 0
-_BAD = 1
-_GOOD = 2
+_DEAD_HEAD = 10              # magic, payload length, reason length, crc32
+_ENOENT = 2
+_ENOSPC = 28
 
 POLICIES = ("drop_oldest", "refuse")
 
@@ -101,66 +98,77 @@ def _crc(data, value=0):
     return binascii.crc32(data, value) & _MASK
 
 
-def _sync(f):
-    """Make a write durable: LittleFS commits on flush; CPython needs fsync."""
-    f.flush()
-    fsync = getattr(os, "fsync", None)
-    if fsync is not None:
-        fsync(f.fileno())
+def _makedirs(path):
+    """Create path and its missing parents."""
+    at = 0
+    while at >= 0:
+        at = path.find("/", at + 1)
+        try:
+            os.mkdir(path if at < 0 else path[:at])
+        except OSError as error:
+            if error.args[0] != 17 and (at < 0 or error.args[0] == _ENOSPC):   # EEXIST
+                raise JournalError("cannot create the journal at %s: %s" % (path, error))
 
 
-def _numbers(folder):
-    """The numeric names in folder (slot files, group folders), highest first."""
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return []
-    return sorted((int(name) for name in names if name.isdigit()), reverse=True)
-
-
-def _is_missing(error):
-    return error.args and error.args[0] == 2  # ENOENT
+def entries(path):
+    """(name, is a folder) of each entry in path: os.ilistdir on
+    MicroPython, os.listdir and os.stat on CPython."""
+    if hasattr(os, "ilistdir"):
+        for entry in os.ilistdir(path):
+            yield entry[0], entry[1] == 0x4000
+    else:
+        for name in os.listdir(path):
+            yield name, os.stat(path + "/" + name)[0] & 0x4000 != 0
 
 
 class Journal:
-    """A ring of commits in a directory of small files (see the module doc).
+    """Commits in a ring of small files packed into segments (see the module doc).
 
-    capacity_bytes: flash the pending commits may occupy, in 128-byte slots
-    (a commit takes ceil(len / 118) of them); fixed when the journal is
-    created, the stored value wins at reopen. policy: "drop_oldest" makes
-    room by dropping the oldest pending commits (counted), "refuse" raises
-    JournalFullError and stores nothing."""
+    capacity_bytes: "auto" or the bytes of pending frames to keep (at least
+    512); policy: "drop_oldest" (make room by dropping the oldest pending
+    commits, counted) or "refuse" (JournalFullError, nothing stored);
+    dead_bytes: the bound of the dead-letter store."""
 
-    def __init__(self, path, capacity_bytes=65536, policy="drop_oldest"):
+    def __init__(self, path, capacity_bytes="auto", policy="drop_oldest", dead_bytes=8192):
         if policy not in POLICIES:
             raise ValidationError("journal policy must be 'drop_oldest' or 'refuse'")
-        if capacity_bytes < 4 * CHUNK:
-            raise ValidationError("journal capacity must be at least %d bytes" % (4 * CHUNK))
+        if capacity_bytes != "auto" and (type(capacity_bytes) is not int or
+                                         capacity_bytes < 512):
+            raise ValidationError('journal capacity must be "auto" or at least 512 bytes')
+        if type(dead_bytes) is not int or dead_bytes < 1024:
+            raise ValidationError("dead_bytes must be at least 1024")
         self.path = path.rstrip("/") or "/"
         self.policy = policy
-        self._buffer = bytearray(CHUNK + 1)   # one spare byte detects oversize files
-        self._view = memoryview(self._buffer)
-        self._seq = 0          # header of the chunk last read by _read
-        self._part = 0
-        self._more = 0
-        self._length = 0
-        self._slots = capacity_bytes // CHUNK
-        self._acked = 0        # first sequence number not yet acknowledged
-        self._head = 0         # sequence number the next chunk gets
+        self.dead_bytes = dead_bytes
+        self._mirror = bytearray(BLOCK)    # the ring's pending frames
+        self._view = memoryview(self._mirror)
+        self._buffer = bytearray(FRAME + 1)  # one spare byte shows an oversize file
+        self._low = 0            # mirror[_low:_high]: frames of [_start(), _head)
+        self._high = 0
+        self._moves = 0          # counts moves of the mirror's frames
+        self._acked = 0          # first sequence number not acknowledged
+        self._start = 0          # first sequence number in the mirror
+        self._packed = 0         # first sequence number not in a segment
+        self._head = 0           # sequence number of the next frame
+        self._first = 0          # segment files: [_first, _next)
+        self._next = 0
+        self._end = (-1, 0)      # (segment, last sequence number in it + 1)
         self._generation = 0
         self._dropped = 0
         self._corrupt = 0
         self._corrupt_through = 0   # damage before this sequence is counted
+        self._dead_dropped = 0
         self._dirty = False
         self._pending = 0
         self._pending_bytes = 0
         self._committed = 0
         self._dead = 0
+        self._dead_size = 0
         # (ack point, position, commits, bytes) of the last two commits
         # pending() yielded: what ack() needs without reading them again.
-        self._memo = [_NO_MEMO, _NO_MEMO]
+        self._memo = [(-1, -1, 0, 0), (-1, -1, 0, 0)]
         self._closed = True
-        self._open()
+        self._open(capacity_bytes)
         self._closed = False
 
     # -- public API ---------------------------------------------------------
@@ -170,29 +178,33 @@ class Journal:
         if not isinstance(payload, (bytes, bytearray, memoryview)):
             raise ValidationError("a journal payload must be bytes")
         size = len(payload)
-        chunks = (size + DATA - 1) // DATA or 1
-        if chunks > MAX_CHUNKS or chunks > self._slots:
+        count = (size + DATA - 1) // DATA or 1
+        framed = size + count * _HEAD
+        if size > MAX_PAYLOAD or framed > self._ring_bytes:
             raise JournalError("a payload of %d bytes is larger than the journal can hold" % size)
-        if self._head - self._acked + chunks > self._slots:
-            if self.policy == "refuse":
-                raise JournalFullError("journal full: %d commits pending" % self._pending)
-            self._drop(chunks)
+        self._room(count, framed)
+        mirror = self._mirror
+        view = self._view
         source = memoryview(payload)
-        offset = 0
-        for part in range(chunks):
-            count = min(DATA, size - offset)
-            self._write_chunk(self._head + part, part, chunks - 1 - part,
-                              source[offset:offset + count])
-            offset += count
-        self._head += chunks
+        at = self._high
+        for part in range(count):
+            piece = min(DATA, size - part * DATA)
+            end = at + _HEAD + piece
+            struct.pack_into("<BIB", mirror, at + 4, _HEAD + piece, self._head + part,
+                             (_FIRST if part == 0 else 0) | (count - 1 - part))
+            mirror[at + _HEAD:end] = source[part * DATA:part * DATA + piece]
+            struct.pack_into("<I", mirror, at, _crc(view[at + 4:end]))
+            self._store("r%d" % ((self._head + part) % RING), view[at:end])
+            at = end
+        self._high = at
+        self._head += count
         self._pending += 1
         self._pending_bytes += size
         self._committed += 1
 
     def pending(self):
         """Yield (position, payload) for every pending commit, oldest first.
-        Reads one commit at a time from flash; commits acknowledged or
-        dropped while iterating are skipped."""
+        Commits acknowledged or dropped while iterating are skipped."""
         self._check_open()
         start = self._acked
         commits = 0
@@ -214,16 +226,9 @@ class Journal:
             raise JournalError("cannot acknowledge position %d: nothing was committed there"
                                % position)
         commits, total = self._count(position)
-        before = self._acked
-        self._acked = position + 1
-        try:
-            self._write_state()
-        except JournalError:
-            self._acked = before
-            raise
+        self._advance(position + 1, 0)
         self._pending = max(0, self._pending - commits)
         self._pending_bytes = max(0, self._pending_bytes - total)
-        self._memo[0] = self._memo[1] = _NO_MEMO
 
     def dead_letter(self, payload, reason):
         """Keep payload with a reason in the dead-letter store, durably."""
@@ -231,28 +236,25 @@ class Journal:
         if not isinstance(payload, (bytes, bytearray, memoryview)):
             raise ValidationError("a dead-letter payload must be bytes")
         text = str(reason).encode("utf-8")[:1024]
-        if len(payload) > 0xFFFF:
-            raise JournalError("a dead letter of %d bytes is too large" % len(payload))
+        size = _DEAD_HEAD + len(payload) + len(text)
+        if size > self.dead_bytes // 2:
+            raise JournalError("a dead letter of %d bytes is larger than half the store" % size)
+        if self._dead_size + size > self.dead_bytes:
+            self._trim_dead(size)
         head = bytearray(_DEAD_HEAD)
         head[0:2] = _DEAD_MAGIC
         struct.pack_into("<HH", head, 2, len(payload), len(text))
         crc = _crc(payload, _crc(memoryview(head)[2:6]))
         struct.pack_into("<I", head, 6, _crc(text, crc))
-        try:
-            with open(self._file("D"), "ab") as f:
-                f.write(head)
-                f.write(payload)
-                f.write(text)
-                _sync(f)
-        except OSError as error:
-            raise JournalError("cannot write the dead-letter store: %s" % error)
+        self._store("d", head + payload + text, "ab")
         self._dead += 1
+        self._dead_size += size
 
     def dead_letters(self):
         """Yield (payload, reason) for every dead letter, oldest first."""
         self._check_open()
         try:
-            f = open(self._file("D"), "rb")
+            f = open(self._file("d"), "rb")
         except OSError:
             return
         try:
@@ -271,7 +273,9 @@ class Journal:
     def stats(self):
         return {"pending": self._pending, "pending_bytes": self._pending_bytes,
                 "dropped": self._dropped, "corrupt": self._corrupt,
-                "dead_lettered": self._dead, "committed": self._committed}
+                "dead_lettered": self._dead, "dead_dropped": self._dead_dropped,
+                "committed": self._committed, "capacity": self.capacity,
+                "segments": self._next - self._first}
 
     def close(self):
         if self._closed:
@@ -290,150 +294,39 @@ class Journal:
         self.close()
 
     # -- opening and recovery -------------------------------------------------
-    def _open(self):
-        try:
-            os.mkdir(self.path)
-        except OSError:
-            pass   # it exists (or cannot be made: then reading below says so)
-        header = self._read_header()
-        state = self._read_state()
-        if header is not None:
-            self._slots = header
-        if header is None and state is None:
-            if self._has_slots():
-                # Header and state both damaged: the slots are still worth
-                # reading, and they tell K (the caller's may have changed).
-                self._slots = self._stored_slots()
-                self._recover_unknown()
-            self._write_header()
-            if self._generation == 0:
-                self._write_state()
-        else:
-            if header is None:
-                self._write_header()   # repair from the state's K
-            if state is None:
-                self._recover_unknown()
-                self._write_state()
+    def _open(self, capacity):
+        path = self.path
+        if self._listing() is None:
+            try:
+                os.stat(path + ".v2")
+            except OSError:
+                _makedirs(path)
             else:
-                self._find_head()
-        self._count_damage()
-        self._dead = self._count_dead()
-
-    def _read_header(self):
-        """None when missing or damaged; refuses a journal of another version."""
-        data = self._read_small(self._file("J"), 64)
-        if data is None:
-            return None
-        if len(data) >= 4 and data[0:3] == _MAGIC and data[3] != VERSION:
-            # Another version's header -- unless it is a version 1 header
-            # (always 12 bytes) whose CRC shows the version byte is damaged.
-            if len(data) != 12 or _crc(data[0:8]) == struct.unpack("<I", data[8:12])[0]:
-                raise JournalError("journal at %s has format version %d; this uonep reads "
-                                   "version %d only" % (self.path, data[3], VERSION))
-        if len(data) != 12 or _crc(data[0:8]) != struct.unpack("<I", data[8:12])[0]:
-            return None
-        magic, version, slots = struct.unpack(_HEADER_FORMAT, data[0:8])
-        if magic != _MAGIC or version != VERSION or slots < 4:
-            return None
-        self._slots = slots
-        return slots
-
-    def _read_state(self):
-        best = None
-        foreign = 0
-        for name in ("A", "B"):
-            data = self._read_small(self._file(name), 64)
-            if data is None or len(data) != _STATE_SIZE + 4:
-                continue
-            if _crc(data[4:]) != struct.unpack("<I", data[0:4])[0]:
-                continue
-            fields = struct.unpack(_STATE_FORMAT, data[4:])
-            if fields[0] != VERSION:
-                foreign = fields[0]
-                continue
-            if fields[2] < 4:
-                continue
-            if best is None or fields[1] > best[1]:
-                best = fields
-        if best is None:
-            if foreign:
-                raise JournalError("journal at %s has format version %d; this uonep reads "
-                                   "version %d only" % (self.path, foreign, VERSION))
-            return None
-        (_, self._generation, slots, self._acked, self._dropped, self._corrupt,
-         self._corrupt_through) = best
-        self._slots = slots
-        return best
-
-    def _has_slots(self):
-        try:
-            return len(os.listdir(self.path)) > 1
-        except OSError:
-            return False
-
-    def _stored_slots(self):
-        """K of a journal whose header and state are both lost. Slot files
-        are written in order and never removed: once the ring has wrapped
-        (a chunk in a slot other than its sequence number), the highest
-        slot file is K - 1; before that, any K above it reads the same."""
-        highest = -1
-        if GROUP:
-            for group in _numbers(self.path):
-                found = _numbers("%s/%d" % (self.path, group))
-                if found:
-                    highest = group * GROUP + found[0]
-                    break
-        else:
-            found = _numbers(self.path)
-            highest = found[0] if found else -1
-        guess = max(self._slots, highest + 1)
-        self._slots = highest + 1
-        for slot in range(highest + 1):
-            if self._read(slot) == _GOOD and self._seq != slot:
-                return max(highest + 1, 4)
-        return guess
-
-    def _find_head(self):
-        """Walk from the ack point to the end of the log."""
-        sequence = self._acked
-        self._head = sequence
-        limit = sequence + self._slots
-        while sequence < limit:
-            status = self._read(sequence)
-            if status == _MISSING:
+                from .migrate import finish
+                finish(path)                 # a migration cut short at its end
+        names = self._listing()
+        if names is None:
+            raise JournalError("cannot open the journal at %s" % path)
+        if names[0]:
+            from .migrate import migrate
+            migrate(path, capacity, self.policy, self.dead_bytes)
+            names = self._listing()
+        _, self._first, self._next, ring = names
+        state = self._read_state()
+        self._size(capacity, ring)
+        # The newest segment tells how far packing got (nothing else does);
+        # one without a frame is a packing cut short: its frames are in the ring.
+        while self._next > self._first:
+            self._packed = self._segment_end(self._next - 1)
+            if self._packed:
                 break
-            if status == _GOOD:
-                if self._seq == sequence:
-                    sequence += 1
-                    self._head = sequence
-                    continue
-                if self._seq > sequence and (self._seq - sequence) % self._slots == 0:
-                    # A later lap than the state knows: the state is stale
-                    # (an older generation survived); find the head by scan.
-                    self._recover_unknown()
-                    return
-                break   # an older lap: the log ends here
-            sequence += 1   # damaged: its neighbours tell whether the log goes on
-        if sequence > self._head:
-            # Damaged chunks right after the head: a torn or corrupt tail.
-            # Counted once; the next commits overwrite them.
-            self._note_corrupt(self._head, sequence)
-
-    def _recover_unknown(self):
-        """No trustworthy ack point: the head is after the newest chunk in
-        any slot, and nothing older than one lap can still be there."""
-        newest = -1
-        for slot in range(self._slots):
-            if self._read(slot) == _GOOD and self._seq % self._slots == slot:
-                if self._seq > newest:
-                    newest = self._seq
-        self._head = max(self._head, newest + 1)
-        self._acked = max(self._acked, self._head - self._slots, 0)
-        if self._acked > self._head:
-            self._acked = self._head
-
-    def _count_damage(self):
-        """Count pending commits and bytes, noting damage once; persist if any."""
+            self._remove(self._next - 1)
+            self._next -= 1
+        if state is None:
+            self._acked = self._oldest(ring)
+        self._load_ring(max(self._acked, self._packed))
+        if state is None:
+            self._write_state()
         commits = 0
         total = 0
         for _, size in self._records(False):
@@ -441,73 +334,200 @@ class Journal:
             total += size
         self._pending = commits
         self._pending_bytes = total
+        self._reclaim()
         if self._dirty:
             try:
                 self._write_state()
             except JournalError:
-                pass   # counted again next time; nothing else is at stake
+                pass     # counted again next time; nothing else is at stake
+        self._count_dead()
+
+    def _listing(self):
+        """(holds version 1, first segment, next segment, ring files) or None."""
+        first = None
+        last = -1
+        ring = 0
+        old = False
+        try:
+            for name, folder in entries(self.path):
+                if folder or name in ("J", "A", "B", "D"):
+                    old = True
+                elif name.isdigit():
+                    number = int(name)
+                    first = number if first is None else min(first, number)
+                    last = max(last, number)
+                elif name[0] == "r":
+                    ring += 1
+        except OSError:
+            return None
+        return old, last + 1 if first is None else first, last + 1, ring
+
+    def _size(self, capacity, ring):
+        """Set self.capacity: as given (refused when the filesystem cannot
+        hold it) or from the free space ("auto")."""
+        try:
+            fs = os.statvfs(self.path)
+            room = fs[1] * fs[4] + (self._next - self._first) * BLOCK + (OVERHEAD if ring else 0)
+        except (AttributeError, OSError):
+            room = None     # no statvfs (Windows): trust the caller
+        if capacity == "auto":
+            capacity = (room or 1 << 20) * (SHARE - 1) // SHARE - OVERHEAD
+            capacity = max(BLOCK, capacity // BLOCK * BLOCK)
+        elif room is not None and capacity + OVERHEAD > room:
+            raise JournalError("journal capacity of %d bytes (and %d for its ring) does not fit "
+                               "the %d bytes free at %s" % (capacity, OVERHEAD, room, self.path))
+        self.capacity = capacity
+        self._segments = capacity // BLOCK - 1     # the ring holds a block's worth
+        self._ring_bytes = min(BLOCK, capacity)
+
+    def _read_state(self):
+        best = None
+        for name in "ab":
+            data = self._read_small(name)
+            if data is None or len(data) != _STATE_SIZE or \
+                    _crc(data[4:]) != struct.unpack_from("<I", data)[0]:
+                continue
+            fields = struct.unpack_from(_STATE, data, 4)
+            if fields[0] != VERSION:
+                raise JournalError("journal at %s has format version %d; this uonep reads "
+                                   "version %d (and carries version 1 over)"
+                                   % (self.path, fields[0], VERSION))
+            if best is None or (fields[1] - best[1]) & 0xFFFF < 0x8000:
+                best = fields
+        if best is not None:
+            (_, self._generation, self._acked, self._dropped, self._corrupt,
+             self._corrupt_through, self._dead_dropped) = best
+        return best
+
+    def _oldest(self, ring):
+        """The ack point when the state is lost: the oldest commit on flash."""
+        for number in range(self._first, self._next):
+            data = self._read_segment(number)
+            for seq, flags, _, _ in _frames(data, 0):
+                if flags & _FIRST:
+                    return seq
+        newest = -1
+        oldest = None
+        for slot in range(RING if ring else 0):
+            seq = self._read_slot(slot)
+            if seq >= 0:
+                newest = max(newest, seq)
+                oldest = seq if oldest is None else min(oldest, seq)
+        return max(oldest or 0, newest + 1 - RING)
+
+    def _load_ring(self, start):
+        """Read the ring's frames from start to the end of the log into the mirror."""
+        seq = start
+        at = 0
+        head = start
+        while seq < start + RING:
+            found = self._read_slot(seq)
+            if found == -2 or 0 <= found < seq:
+                break                       # never written, or an older lap
+            if found > seq:
+                # A later lap than the ack state knows (an older generation
+                # of it survived): the ring starts one lap before its newest.
+                newest = max(self._read_slot(slot) for slot in range(RING))
+                return self._load_ring(newest + 1 - RING)
+            if found == seq:
+                size = self._buffer[4]
+                if at + size > BLOCK:
+                    break
+                self._mirror[at:at + size] = memoryview(self._buffer)[0:size]
+                at += size
+                head = seq + 1
+            seq += 1
+        if seq > head:
+            self._note_corrupt(head, seq)   # damaged files past the head
+        # Whole commits only: one cut short at the head is dropped, and the
+        # next commit overwrites it.
+        self._start = self._head = start
+        self._low = self._high = 0
+        for seq, flags, _, end in _frames(self._mirror, 0, at):
+            if not flags & 0x7F:
+                self._head = seq + 1
+                self._high = end
+        if head > self._head:
+            self._note_corrupt(self._head, head)
 
     # -- records ----------------------------------------------------------------
-    def _records(self, assemble):
+    def _records(self, assemble, stop=None):
         """Yield (position, payload) -- or (position, size) when not
-        assemble -- for each whole, undamaged commit from the ack point on."""
-        sequence = self._acked
-        while sequence < self._head:
-            if sequence < self._acked:
-                sequence = self._acked     # acknowledged or dropped meanwhile
-                continue
-            status = self._read(sequence)
-            if status != _GOOD or self._seq != sequence or self._part != 0:
-                self._note_corrupt(sequence, sequence + 1)
-                sequence += 1
-                continue
-            first = sequence
-            last = first + self._more
-            if last == first:
-                sequence += 1
-                if assemble:
-                    yield last, bytes(self._view[_CHUNK_HEAD:self._length])
-                else:
-                    yield last, self._length - _CHUNK_HEAD
-                continue
-            # A commit of several chunks: every one must be there, in order,
-            # all full but the last, none past the head.
-            result = bytearray((last - first + 1) * DATA) if assemble else None
-            size = 0
-            index = first
-            whole = False
-            while True:
-                chunk = self._length - _CHUNK_HEAD
-                if index < last and chunk != DATA:
-                    break
-                if assemble:
-                    result[size:size + chunk] = self._view[_CHUNK_HEAD:self._length]
-                size += chunk
-                if index == last:
-                    whole = True
-                    break
-                index += 1
-                if index >= self._head:
-                    break
-                status = self._read(index)
-                if (status != _GOOD or self._seq != index or self._part != index - first
-                        or self._more != last - index):
-                    break
-            if whole:
-                sequence = last + 1
-                if assemble:
-                    yield last, bytes(memoryview(result)[0:size])
-                else:
-                    yield last, size
-                continue
-            # A broken commit: resume at the chunk that broke it if that one
-            # starts a commit of its own, else after it.
-            if index < self._head and index > first and status == _GOOD and \
-                    self._seq == index and self._part == 0:
-                sequence = index
+        assemble -- for each whole, undamaged commit from the ack point on:
+        the segments in order (through segment stop - 1 when given), then
+        the ring's mirror."""
+        expected = self._acked
+        first = 0
+        left = 0
+        parts = None
+        number = self._first
+        while True:
+            if stop is not None and number >= stop:
+                return
+            ring = number >= self._next
+            if ring:
+                data = self._mirror
+                at = self._low
+                moves = self._moves
             else:
-                sequence = min(index + 1, self._head) if index > first else first + 1
-            self._note_corrupt(first, sequence)
+                data = self._read_segment(number)
+                at = 0
+                number += 1
+            view = memoryview(data)
+            while True:
+                if ring:
+                    if moves != self._moves:
+                        if self._next > number:
+                            break            # packed meanwhile: read on there
+                        at = self._low
+                        moves = self._moves
+                    length = self._high
+                else:
+                    length = len(data)
+                if at + _HEAD > length:
+                    break
+                size = data[at + 4]
+                end = at + size
+                if size < _HEAD or end > length or \
+                        _crc(view[at + 4:end]) != struct.unpack_from("<I", data, at)[0]:
+                    at += 1                  # damage: look for the next frame
+                    continue
+                seq, flags = struct.unpack_from("<IB", data, at + 5)
+                begin = at + _HEAD
+                at = end
+                if seq < self._acked:
+                    expected = max(expected, self._acked)
+                    continue
+                if seq < expected:
+                    continue                 # delivered already
+                if parts is not None:
+                    if seq == expected and flags == left - 1:
+                        expected += 1
+                        left -= 1
+                        if assemble:
+                            parts.extend(view[begin:end])
+                        else:
+                            parts += size - _HEAD
+                        if not left:
+                            yield seq, bytes(parts) if assemble else parts
+                            parts = None
+                        continue
+                    self._note_corrupt(first, seq)   # a commit broken off
+                    parts = None
+                if seq > expected:
+                    self._note_corrupt(expected, seq)
+                expected = seq + 1
+                if not flags & _FIRST:
+                    self._note_corrupt(seq, expected)
+                    continue
+                left = flags & 0x7F
+                if left:
+                    first = seq
+                    parts = bytearray(view[begin:end]) if assemble else size - _HEAD
+                    continue
+                yield seq, bytes(view[begin:end]) if assemble else size - _HEAD
+            if ring and moves == self._moves:
+                return
 
     def _note_corrupt(self, start, end):
         """Count the damaged run [start, end) unless it was counted before."""
@@ -532,22 +552,86 @@ class Journal:
             total += size
         return commits, total
 
-    def _drop(self, chunks):
-        """Drop the oldest commits until `chunks` more fit; persist first."""
-        dropped = 0
-        sequence = self._acked
+    # -- making room ------------------------------------------------------------
+    def _room(self, count, framed):
+        """Make the ring take `count` frames of `framed` bytes in all."""
+        while self._head - self._start + count > RING or \
+                self._high - self._low + framed > self._ring_bytes:
+            if self._segments > 0:
+                try:
+                    self._pack()
+                    continue
+                except OSError as error:
+                    if error.args[0] != _ENOSPC or self.policy == "refuse":
+                        raise self._failure(error)
+            elif self.policy == "refuse":
+                raise JournalFullError("journal full: %d commits pending" % self._pending)
+            self._drop_ring(count, framed)
+        if self._high + framed > BLOCK:
+            # Move the pending frames to the front, in pieces that never overlap.
+            step = self._low
+            for at in range(self._low, self._high, step):
+                end = min(at + step, self._high)
+                self._mirror[at - step:end - step] = self._view[at:end]
+            self._high -= step
+            self._low = 0
+            self._moves += 1
+
+    def _pack(self):
+        """Write the ring's pending frames as the next segment file."""
+        if self._next - self._first >= self._segments:
+            if self.policy == "refuse":
+                raise JournalFullError("journal full: %d commits pending" % self._pending)
+            self._drop_segment()
+        self._end = (-1, 0)
+        self._write(str(self._next), self._view[self._low:self._high])
+        self._next += 1
+        self._start = self._packed = self._head
+        self._low = self._high = 0
+        self._moves += 1
+
+    def _drop_segment(self):
+        """Drop the oldest segment: its pending commits are counted as dropped."""
+        commits = 0
         total = 0
-        while self._head - sequence + chunks > self._slots and sequence < self._head:
-            step = 1
-            if self._read(sequence) == _GOOD and self._seq == sequence and self._part == 0:
-                step = self._more + 1
-                dropped += 1
-                total += self._length - _CHUNK_HEAD + self._more * DATA
-            sequence = min(sequence + step, self._head)
-        # The new ack point must be on flash before its slots are reused,
-        # or a crash could leave a log that skips from old to new laps.
+        for _, size in self._records(False, self._first + 1):
+            commits += 1
+            total += size
+        self._advance(max(self._acked, self._segment_end(self._first)), commits)
+        self._pending = max(0, self._pending - commits)
+        self._pending_bytes = max(0, self._pending_bytes - total)
+
+    def _drop_ring(self, count, framed):
+        """Drop the ring's oldest commits until count frames of framed bytes fit."""
+        commits = 0
+        total = 0
+        start = self._start
+        low = self._low
+        for seq, flags, begin, end in _frames(self._mirror, self._low, self._high):
+            if self._head - start + count <= RING and \
+                    self._high - low + framed <= self._ring_bytes:
+                break
+            total += end - begin
+            if not flags & 0x7F:
+                commits += 1
+                start = seq + 1
+                low = end
+        self._advance(start, commits)
+        self._pending = max(0, self._pending - commits)
+        self._pending_bytes = max(0, self._pending_bytes - total)
+
+    def _free(self):
+        """Out of space: drop the oldest segment if the policy allows. True
+        when something was freed."""
+        if self.policy == "refuse" or self._next <= self._first:
+            return False
+        self._drop_segment()
+        return True
+
+    def _advance(self, acked, dropped):
+        """Move the ack point (durably first), then the mirror and segments."""
         before = self._acked
-        self._acked = sequence
+        self._acked = acked
         self._dropped += dropped
         try:
             self._write_state()
@@ -555,94 +639,110 @@ class Journal:
             self._acked = before
             self._dropped -= dropped
             raise
-        self._pending = max(0, self._pending - dropped)
-        self._pending_bytes = max(0, self._pending_bytes - total)
-        self._memo[0] = self._memo[1] = _NO_MEMO
+        self._memo[0] = self._memo[1] = (-1, -1, 0, 0)
+        self._start = max(self._start, acked)
+        while self._low < self._high and \
+                struct.unpack_from("<I", self._mirror, self._low + 5)[0] < acked:
+            self._low += self._mirror[self._low + 4]
+        if self._low == self._high:
+            self._low = self._high = 0
+            self._moves += 1
+        self._reclaim()
+
+    def _reclaim(self):
+        """Delete the segments acknowledged through."""
+        while self._next > self._first and self._segment_end(self._first) <= self._acked:
+            self._remove(self._first)
+            self._first += 1
 
     # -- files --------------------------------------------------------------------
     def _file(self, name):
         return "%s/%s" % (self.path, name)
 
-    def _read_small(self, path, limit):
+    def _read_small(self, name):
         try:
-            with open(path, "rb") as f:
-                return f.read(limit)
+            with open(self._file(name), "rb") as f:
+                return f.read(64)
         except OSError:
             return None
 
-    def _read(self, sequence):
-        """Read the chunk for sequence into the buffer: _GOOD (header fields
-        set), _BAD (damaged or unreadable) or _MISSING (never written)."""
+    def _read_slot(self, seq):
+        """Read ring file r(seq % RING) into the buffer: the sequence number
+        of its frame, -1 when damaged or unreadable, -2 when missing."""
         try:
-            f = open(self._slot_path(sequence), "rb")
+            f = open(self._file("r%d" % (seq % RING)), "rb")
         except OSError as error:
-            return _MISSING if _is_missing(error) else _BAD
+            return -2 if error.args[0] == _ENOENT else -1
         try:
             length = f.readinto(self._buffer)
         except OSError:
-            return _BAD
+            return -1
         finally:
             f.close()
-        if not length or length < _CHUNK_HEAD or length > CHUNK:
-            return _BAD
-        view = self._view
-        if _crc(view[4:length]) != struct.unpack_from("<I", self._buffer, 0)[0]:
-            return _BAD
-        self._seq, self._part, self._more = struct.unpack_from("<IBB", self._buffer, 4)
-        self._length = length
-        return _GOOD
+        data = self._buffer
+        if not length or length < _HEAD or data[4] != length or \
+                _crc(memoryview(data)[4:length]) != struct.unpack_from("<I", data)[0]:
+            return -1
+        return struct.unpack_from("<I", data, 5)[0]
 
-    def _write_chunk(self, sequence, part, more, data):
-        buffer = self._buffer
-        length = _CHUNK_HEAD + len(data)
-        struct.pack_into("<IBB", buffer, 4, sequence & _MASK, part, more)
-        buffer[_CHUNK_HEAD:length] = data
-        view = self._view
-        struct.pack_into("<I", buffer, 0, _crc(view[4:length]))
-        path = self._slot_path(sequence)
+    def _read_segment(self, number):
         try:
-            self._write(path, view[0:length], False)
+            with open(self._file(str(number)), "rb") as f:
+                return f.read(BLOCK)
+        except OSError:
+            return b""
+
+    def _segment_end(self, number):
+        """The sequence number after segment `number`'s last frame (0: none)."""
+        if self._end[0] != number:
+            end = 0
+            for seq, _, _, _ in _frames(self._read_segment(number), 0):
+                end = max(end, seq + 1)
+            self._end = (number, end)
+        return self._end[1]
+
+    def _remove(self, number):
+        self._end = (-1, 0)
+        try:
+            os.remove(self._file(str(number)))
+        except OSError:
+            pass   # gone already, or removed at the next open
+
+    def _store(self, name, data, mode="wb"):
+        try:
+            self._write(name, data, mode)
         except OSError as error:
-            if not _is_missing(error) or not GROUP:
-                raise JournalError("cannot write the journal at %s: %s" % (self.path, error))
-            # The first chunk of its group: make the group's directory.
+            raise self._failure(error)
+
+    def _write(self, name, data, mode="wb"):
+        """Write a file durably; out of space, make room by the policy and
+        try again. Raises OSError."""
+        while True:
             try:
-                os.mkdir(path[0:path.rfind("/")])
-            except OSError:
-                pass
-            self._write(path, view[0:length])
+                with open(self._file(name), mode) as f:
+                    f.write(data)
+                    f.flush()
+                    if hasattr(os, "fsync"):
+                        os.fsync(f.fileno())    # CPython; LittleFS commits on flush
+                return
+            except OSError as error:
+                if error.args[0] != _ENOSPC or not self._free():
+                    raise
 
-    def _slot_path(self, sequence):
-        slot = sequence % self._slots
-        if GROUP:
-            return "%s/%d/%d" % (self.path, slot // GROUP, slot % GROUP)
-        return "%s/%d" % (self.path, slot)
-
-    def _write(self, path, data, wrap=True):
-        try:
-            with open(path, "wb") as f:
-                f.write(data)
-                _sync(f)
-        except OSError as error:
-            if not wrap:
-                raise
-            raise JournalError("cannot write the journal at %s: %s" % (self.path, error))
-
-    def _write_header(self):
-        data = bytearray(12)
-        struct.pack_into(_HEADER_FORMAT, data, 0, _MAGIC, VERSION, self._slots)
-        struct.pack_into("<I", data, 8, _crc(memoryview(data)[0:8]))
-        self._write(self._file("J"), data)
+    def _failure(self, error):
+        if error.args[0] == _ENOSPC and self.policy == "refuse":
+            return JournalFullError("journal full: no space left at %s (%s)" % (self.path, error))
+        return JournalError("cannot write the journal at %s: %s" % (self.path, error))
 
     def _write_state(self):
         """Write the ack state into the file not written last."""
-        self._generation += 1
-        data = bytearray(4 + _STATE_SIZE)
-        struct.pack_into(_STATE_FORMAT, data, 4, VERSION, self._generation & _MASK,
-                         self._slots, self._acked, self._dropped, self._corrupt,
-                         self._corrupt_through)
+        self._generation = (self._generation + 1) & 0xFFFF
+        data = bytearray(_STATE_SIZE)
+        struct.pack_into(_STATE, data, 4, VERSION, self._generation, self._acked,
+                         self._dropped, self._corrupt, self._corrupt_through,
+                         self._dead_dropped)
         struct.pack_into("<I", data, 0, _crc(memoryview(data)[4:]))
-        self._write(self._file("AB"[self._generation & 1]), data)
+        self._store("ab"[self._generation & 1], data)
         self._dirty = False
 
     def _check_open(self):
@@ -651,23 +751,50 @@ class Journal:
 
     # -- dead letters -------------------------------------------------------------
     def _count_dead(self):
-        try:
-            f = open(self._file("D"), "rb")
-        except OSError:
-            return 0
         count = 0
         offset = 0
         try:
-            while True:
-                offset, found = self._next_dead(f, offset, False)
-                if found is None:
-                    break
-                count += 1
+            with open(self._file("d"), "rb") as f:
+                while True:
+                    offset, found = self._next_dead(f, offset, False)
+                    if found is None:
+                        break
+                    count += 1
+                self._dead_size = f.seek(0, 2)
         except OSError:
             pass
-        finally:
-            f.close()
-        return count
+        self._dead = count
+
+    def _trim_dead(self, size):
+        """Drop the oldest dead letters until size more bytes leave the
+        store at most half full (copied to a new file, then renamed)."""
+        while True:
+            dropped = 0
+            offset = 0
+            try:
+                with open(self._file("d"), "rb") as f:
+                    while self._dead_size - offset + size > self.dead_bytes // 2:
+                        offset, found = self._next_dead(f, offset, False)
+                        if found is None:
+                            offset = self._dead_size
+                            break
+                        dropped += 1
+                    with open(self._file("d~"), "wb") as out:
+                        f.seek(offset)
+                        while True:
+                            got = f.readinto(self._buffer)
+                            if not got:
+                                break
+                            out.write(memoryview(self._buffer)[0:got])
+                os.rename(self._file("d~"), self._file("d"))
+                break
+            except OSError as error:
+                if error.args[0] != _ENOSPC or not self._free():
+                    raise self._failure(error)
+        self._dead -= dropped
+        self._dead_size -= offset
+        self._dead_dropped += dropped
+        self._write_state()
 
     def _next_dead(self, f, offset, assemble):
         """(offset after it, (payload, reason) or True) for the next valid
@@ -687,15 +814,13 @@ class Journal:
             # The body is checked in buffer-sized pieces: no allocation for
             # counting, one for the payload and reason when assembling.
             remaining = size + text
-            ok = True
             while remaining:
-                piece = f.readinto(memoryview(head)[0:min(CHUNK, remaining)])
+                piece = f.readinto(memoryview(head)[0:min(FRAME, remaining)])
                 if not piece:
-                    ok = False
                     break
                 crc = _crc(memoryview(head)[0:piece], crc)
                 remaining -= piece
-            if not ok or crc != expected:
+            if remaining or crc != expected:
                 offset += 1
                 continue
             end = offset + _DEAD_HEAD + size + text
@@ -709,3 +834,21 @@ class Journal:
             except Exception:
                 reason = repr(reason)
             return end, (payload, reason)
+
+
+def _frames(data, at, length=None):
+    """Yield (seq, flags, data start, end) for each valid frame in
+    data[at:length], skipping damage."""
+    view = memoryview(data)
+    if length is None:
+        length = len(data)
+    while at + _HEAD <= length:
+        size = data[at + 4]
+        end = at + size
+        if size < _HEAD or end > length or \
+                _crc(view[at + 4:end]) != struct.unpack_from("<I", data, at)[0]:
+            at += 1
+            continue
+        seq, flags = struct.unpack_from("<IB", data, at + 5)
+        yield seq, flags, at + _HEAD, end
+        at = end
