@@ -9,9 +9,8 @@ where a point is resource | value (its JSON text), a group is resource |
 count (u16) | b"[ts,v],[ts,v]" (recordbatch's own text), and each of these
 fields is a length (1 byte below 128, else 2 bytes, high bit set) and its
 bytes. boot (a random id of the boot that made it) and ticks (its ms
-counter) let push date an untimed commit once the clock is valid. Records
-of uonep 0.1 (JSON text [timestamp, boot, ticks, [[resource, value], ...]],
-carried over from an old journal) are read too.
+counter) let push date an untimed commit once the clock is valid. (uonep
+0.1 wrote JSON text: uonep.migrate converts its journal.)
 
 push reads the journal oldest first, a bounded batch at a time, groups the
 points of a batch by resource into recordbatch calls, sends them in one
@@ -104,8 +103,6 @@ def decode_commit(payload):
     unreadable; points are [resource, value] or, with their own
     timestamp, [resource, value, timestamp]."""
     try:
-        if payload[0] == 0x5B:           # "[": a record of uonep 0.1
-            return _legacy(payload)
         kind = payload[0]
         timestamp = boot = ticks = None
         if kind == _TIMED:
@@ -137,61 +134,56 @@ def decode_commit(payload):
         return None
 
 
-def _legacy(payload):
-    timestamp, boot, ticks, points = json.loads(payload)
-    if not isinstance(points, list):
-        return None
-    for point in points:
-        if not isinstance(point, list) or len(point) not in (2, 3):
-            return None
-    return timestamp, boot, ticks, points
-
-
-def _upgrade(payload):
-    """A uonep 0.1 record as a format 2 one (None when unreadable)."""
-    record = _legacy(payload)
-    if record is None:
-        return None
-    timestamp, boot, ticks, points = record
-    if any(len(point) > 2 for point in points):
-        return encode_groups([(point[0], [[point[2] if len(point) > 2 else timestamp,
-                                           point[1]]]) for point in points])
-    return encode_commit(timestamp, boot, ticks, points)
-
-
 class _Batch:
     """One request's worth of points, grouped by resource, each group's
     points already encoded as the wire wants them ("[ts,v],[ts,v]")."""
 
     def __init__(self):
         self.groups = []      # [resource, bytearray of encoded points]
-        self.index = {}       # resource (bytes) -> position in groups
+        self.index = {}       # resource (bytes) -> its group
         self.size = _ENVELOPE
         self.count = 0
         self.last = None      # journal position of the last commit taken
         self.undatable = []   # dead-letter records of points with no timestamp
+        self.key = None       # length and resource of the last one-point commit
+        self.buffer = None    # and its group
 
     def take(self, position, payload, forwarder, max_bytes, max_points):
         """Add a commit's points unless that would break a limit (a batch
         always takes its first commit). True when taken, False when it
         did not fit, None when the record is unreadable."""
+        key = self.key
+        if key is not None and payload[0] == _TIMED and payload.startswith(key, 5) and \
+                (max_points is None or self.count < max_points):
+            # The common case, kept short: one point, timed, of the resource
+            # of the commit before.
+            at = 5 + len(key)
+            if payload[at] + at + 1 == len(payload):
+                text = b",[%d,%s]" % (struct.unpack_from("<I", payload, 1)[0], payload[at + 1:])
+                size = self.size + len(text)
+                if size > max_bytes:
+                    return False
+                self.buffer.extend(text)
+                self.size = size
+                self.count += 1
+                self.last = position
+                return True
         groups = len(self.groups)
-        marks = []
+        size = self.size
+        marks = []            # (group, its length before) to take it back
         try:
             count = self._add(payload, forwarder, marks)
         except Exception:
             count = None
-        if count is None or (self.last is not None and self.count and (
-                self.size > max_bytes or
-                (max_points is not None and self.count + count > max_points))):
-            # Take it back: the groups this commit opened and its points.
+        if count is None or (self.count and (self.size > max_bytes or (
+                max_points is not None and self.count + count > max_points))):
             for buffer, length in marks:
                 buffer[length:] = b""
             if len(self.groups) > groups:
+                for resource, _ in self.groups[groups:]:
+                    del self.index[resource.encode("utf-8")]
                 self.groups[groups:] = []
-                self.index = dict((group[0].encode("utf-8"), number)
-                                  for number, group in enumerate(self.groups))
-            self.size = self._size
+            self.size = size
             return None if count is None else False
         self.count += count
         self.last = position
@@ -199,18 +191,13 @@ class _Batch:
 
     def _add(self, payload, forwarder, marks):
         """Append the record's points; returns how many."""
-        self._size = self.size
         kind = payload[0]
-        if kind == 0x5B:
-            payload = _upgrade(payload)
-            kind = payload[0]
         if kind == _TIMED:
             stamp = b"[%d," % struct.unpack_from("<I", payload, 1)[0]
             at = 5
         elif kind == _UNTIMED:
-            boot, ticks = struct.unpack_from("<Iq", payload, 1)
             at = 13
-            timestamp = forwarder.date(boot, ticks)
+            timestamp = forwarder.date(*struct.unpack_from("<Iq", payload, 1))
             if timestamp is None:
                 self._undatable(payload, at)
                 return 0
@@ -223,25 +210,26 @@ class _Batch:
         size = self.size
         index = self.index
         length = len(payload)
+        self.key = None
         while at < length:
+            begin = at
             start, at = _field(payload, at)
             key = payload[start:at]
-            where = index.get(key)
-            if where is None:
-                where = index[key] = len(self.groups)
-                self.groups.append([bytes(key).decode("utf-8"), bytearray()])
-                size += _PER_CALL + len(key)
-            buffer = self.groups[where][1]
+            prefix = payload[begin:at]
+            buffer = index.get(key)
+            if buffer is None:
+                buffer = index[key] = bytearray()
+                self.groups.append([bytes(key).decode("utf-8"), buffer])
+                size += _PER_CALL + at - start
             marks.append((buffer, len(buffer)))
             if buffer:
                 buffer.extend(b",")
                 size += 1
             if kind == _GROUPS:
-                points = struct.unpack_from("<H", payload, at)[0]
+                count += struct.unpack_from("<H", payload, at)[0]
                 start, at = _field(payload, at + 2)
                 buffer.extend(payload[start:at])
                 size += at - start
-                count += points
                 continue
             start, at = _field(payload, at)
             buffer.extend(stamp)
@@ -249,6 +237,9 @@ class _Batch:
             buffer.extend(b"]")
             size += len(stamp) + at - start + 1
             count += 1
+            if kind == _TIMED and at == length and count == 1:
+                self.key = prefix
+                self.buffer = buffer
         if at != length:
             raise ValueError
         self.size = size

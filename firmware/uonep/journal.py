@@ -74,15 +74,16 @@ from .errors import JournalError, JournalFullError, ValidationError
 VERSION = 2
 BLOCK = 4096                 # a segment: one LittleFS block, written once
 RING = 128                   # slot files in the ring
+GROUP = 16                   # ring files per folder: one metadata pair each
 FRAME = 128                  # LittleFS keeps files up to its cache size inline
 _HEAD = 10                   # crc32, size, seq, flags
 DATA = FRAME - _HEAD         # payload bytes per frame
 MAX_PAYLOAD = BLOCK - 34 * _HEAD   # a commit must fit one segment
 _FIRST = 0x80
 _MASK = 0xFFFFFFFF
-# Flash beyond the capacity: the ring's metadata pairs (measured: about
-# eight blocks), the ack state and the journal's own directory.
-OVERHEAD = 40960
+# Flash beyond the capacity: the journal's folders (the ring's groups, the
+# segments', its own), one metadata pair of two blocks each.
+OVERHEAD = (RING // GROUP + 2) * 2 * BLOCK
 SHARE = 4                    # "auto": (SHARE - 1) / SHARE of the free space
 _STATE = "<BHIIIII"          # version, generation, acked, dropped, corrupt,
 _STATE_SIZE = 27             # corrupt_through, dead_dropped; crc32 first
@@ -194,7 +195,7 @@ class Journal:
                              (_FIRST if part == 0 else 0) | (count - 1 - part))
             mirror[at + _HEAD:end] = source[part * DATA:part * DATA + piece]
             struct.pack_into("<I", mirror, at, _crc(view[at + 4:end]))
-            self._store("r%d" % ((self._head + part) % RING), view[at:end])
+            self._store(_slot(self._head + part), view[at:end])
             at = end
         self._high = at
         self._head += count
@@ -206,16 +207,7 @@ class Journal:
         """Yield (position, payload) for every pending commit, oldest first.
         Commits acknowledged or dropped while iterating are skipped."""
         self._check_open()
-        start = self._acked
-        commits = 0
-        total = 0
-        for position, payload in self._records(True):
-            commits += 1
-            total += len(payload)
-            memo = self._memo
-            memo[0] = memo[1]
-            memo[1] = (start, position, commits, total)
-            yield position, payload
+        return self._records(True)
 
     def ack(self, position):
         """Acknowledge the commit at position and every one before it."""
@@ -296,7 +288,9 @@ class Journal:
     # -- opening and recovery -------------------------------------------------
     def _open(self, capacity):
         path = self.path
-        if self._listing() is None:
+        names = self._listing()
+        fresh = names is None
+        if fresh:
             try:
                 os.stat(path + ".v2")
             except OSError:
@@ -304,16 +298,16 @@ class Journal:
             else:
                 from .migrate import finish
                 finish(path)                 # a migration cut short at its end
-        names = self._listing()
+            names = self._listing()
         if names is None:
             raise JournalError("cannot open the journal at %s" % path)
         if names[0]:
             from .migrate import migrate
             migrate(path, capacity, self.policy, self.dead_bytes)
             names = self._listing()
-        _, self._first, self._next, ring = names
+        _, self._first, self._next = names
         state = self._read_state()
-        self._size(capacity, ring)
+        self._size(capacity)
         # The newest segment tells how far packing got (nothing else does);
         # one without a frame is a packing cut short: its frames are in the ring.
         while self._next > self._first:
@@ -323,7 +317,7 @@ class Journal:
             self._remove(self._next - 1)
             self._next -= 1
         if state is None:
-            self._acked = self._oldest(ring)
+            self._acked = self._oldest(fresh)
         self._load_ring(max(self._acked, self._packed))
         if state is None:
             self._write_state()
@@ -343,39 +337,47 @@ class Journal:
         self._count_dead()
 
     def _listing(self):
-        """(holds version 1, first segment, next segment, ring files) or None."""
-        first = None
-        last = -1
-        ring = 0
-        old = False
+        """(holds version 1, first segment, next segment), or None when
+        there is no journal folder. Makes the folders missing."""
+        folders = 0
         try:
-            for name, folder in entries(self.path):
-                if folder or name in ("J", "A", "B", "D"):
-                    old = True
-                elif name.isdigit():
-                    number = int(name)
-                    first = number if first is None else min(first, number)
-                    last = max(last, number)
-                elif name[0] == "r":
-                    ring += 1
+            for name, kind in entries(self.path):
+                if name in ("J", "A", "B", "D") or kind and name.isdigit():
+                    return True, 0, 0
+                folders += kind
         except OSError:
             return None
-        return old, last + 1 if first is None else first, last + 1, ring
+        if folders < RING // GROUP + 1:
+            for group in range(RING // GROUP):
+                _makedirs(self._file("r%d" % group))
+            _makedirs(self._file("s"))
+        first = None
+        last = -1
+        for name, _ in entries(self._file("s")):
+            if name.isdigit():
+                number = int(name)
+                first = number if first is None else min(first, number)
+                last = max(last, number)
+        return False, last + 1 if first is None else first, last + 1
 
-    def _size(self, capacity, ring):
+    def _size(self, capacity):
         """Set self.capacity: as given (refused when the filesystem cannot
         hold it) or from the free space ("auto")."""
         try:
             fs = os.statvfs(self.path)
-            room = fs[1] * fs[4] + (self._next - self._first) * BLOCK + (OVERHEAD if ring else 0)
+            # LittleFS counts each folder twice: the journal's own folders
+            # are added back as it counts them.
+            room = ((fs[4] if fs[4] <= fs[2] else 0) + self._next - self._first) * fs[1] + \
+                2 * OVERHEAD
         except (AttributeError, OSError):
             room = None     # no statvfs (Windows): trust the caller
         if capacity == "auto":
-            capacity = (room or 1 << 20) * (SHARE - 1) // SHARE - OVERHEAD
+            capacity = (room or 1 << 22) * (SHARE - 1) // SHARE - OVERHEAD
             capacity = max(BLOCK, capacity // BLOCK * BLOCK)
         elif room is not None and capacity + OVERHEAD > room:
-            raise JournalError("journal capacity of %d bytes (and %d for its ring) does not fit "
-                               "the %d bytes free at %s" % (capacity, OVERHEAD, room, self.path))
+            raise JournalError("journal capacity of %d bytes (and %d for its folders) does not "
+                               "fit the %d bytes free at %s" % (capacity, OVERHEAD, room,
+                                                                self.path))
         self.capacity = capacity
         self._segments = capacity // BLOCK - 1     # the ring holds a block's worth
         self._ring_bytes = min(BLOCK, capacity)
@@ -399,7 +401,7 @@ class Journal:
              self._corrupt_through, self._dead_dropped) = best
         return best
 
-    def _oldest(self, ring):
+    def _oldest(self, fresh):
         """The ack point when the state is lost: the oldest commit on flash."""
         for number in range(self._first, self._next):
             data = self._read_segment(number)
@@ -408,7 +410,7 @@ class Journal:
                     return seq
         newest = -1
         oldest = None
-        for slot in range(RING if ring else 0):
+        for slot in range(0 if fresh else RING):
             seq = self._read_slot(slot)
             if seq >= 0:
                 newest = max(newest, seq)
@@ -419,7 +421,6 @@ class Journal:
         """Read the ring's frames from start to the end of the log into the mirror."""
         seq = start
         at = 0
-        head = start
         while seq < start + RING:
             found = self._read_slot(seq)
             if found == -2 or 0 <= found < seq:
@@ -431,36 +432,42 @@ class Journal:
                 return self._load_ring(newest + 1 - RING)
             if found == seq:
                 size = self._buffer[4]
-                if at + size > BLOCK:
-                    break
+                if at + size > len(self._mirror):
+                    # Only with the ack state lost: acknowledged commits are
+                    # read too. The next commit packs them (or drops them).
+                    self._mirror.extend(bytes(BLOCK))
+                    self._view = memoryview(self._mirror)
                 self._mirror[at:at + size] = memoryview(self._buffer)[0:size]
                 at += size
-                head = seq + 1
             seq += 1
-        if seq > head:
-            self._note_corrupt(head, seq)   # damaged files past the head
-        # Whole commits only: one cut short at the head is dropped, and the
-        # next commit overwrites it.
+        # Whole commits only: one cut short at the head (or damaged files
+        # there) is counted, removed, and its sequence numbers used again.
         self._start = self._head = start
         self._low = self._high = 0
-        for seq, flags, _, end in _frames(self._mirror, 0, at):
+        for found, flags, _, end in _frames(self._mirror, 0, at):
             if not flags & 0x7F:
-                self._head = seq + 1
+                self._head = found + 1
                 self._high = end
-        if head > self._head:
-            self._note_corrupt(self._head, head)
+        if seq > self._head:
+            self._note_corrupt(self._head, seq)
+            self._corrupt_through = self._head
+            for found in range(self._head, seq):
+                try:
+                    os.remove(self._file(_slot(found)))
+                except OSError:
+                    pass
 
     # -- records ----------------------------------------------------------------
     def _records(self, assemble, stop=None):
         """Yield (position, payload) -- or (position, size) when not
         assemble -- for each whole, undamaged commit from the ack point on:
-        the segments in order (through segment stop - 1 when given), then
-        the ring's mirror."""
-        expected = self._acked
-        first = 0
-        left = 0
+        the segments in order (up to segment stop when given), then the
+        ring's mirror (whose frames were checked when they were read)."""
+        start = expected = self._acked
+        commits = total = first = left = 0
         parts = None
         number = self._first
+        memo = self._memo
         while True:
             if stop is not None and number >= stop:
                 return
@@ -486,46 +493,51 @@ class Journal:
                     length = len(data)
                 if at + _HEAD > length:
                     break
-                size = data[at + 4]
+                crc, size, seq, flags = struct.unpack_from("<IBIB", data, at)
                 end = at + size
-                if size < _HEAD or end > length or \
-                        _crc(view[at + 4:end]) != struct.unpack_from("<I", data, at)[0]:
+                if not ring and (size < _HEAD or end > length or
+                                 crc != _crc(view[at + 4:end])):
                     at += 1                  # damage: look for the next frame
                     continue
-                seq, flags = struct.unpack_from("<IB", data, at + 5)
                 begin = at + _HEAD
                 at = end
-                if seq < self._acked:
+                if seq < expected or seq < self._acked:
                     expected = max(expected, self._acked)
-                    continue
-                if seq < expected:
-                    continue                 # delivered already
-                if parts is not None:
-                    if seq == expected and flags == left - 1:
-                        expected += 1
-                        left -= 1
-                        if assemble:
-                            parts.extend(view[begin:end])
-                        else:
-                            parts += size - _HEAD
-                        if not left:
-                            yield seq, bytes(parts) if assemble else parts
-                            parts = None
+                    continue                 # delivered or acknowledged already
+                if parts is not None and seq == expected and flags == left - 1:
+                    expected += 1
+                    left -= 1
+                    if assemble:
+                        parts.extend(view[begin:end])
+                    else:
+                        parts += size - _HEAD
+                    if left:
                         continue
-                    self._note_corrupt(first, seq)   # a commit broken off
+                    payload = bytes(parts) if assemble else parts
                     parts = None
-                if seq > expected:
-                    self._note_corrupt(expected, seq)
-                expected = seq + 1
-                if not flags & _FIRST:
-                    self._note_corrupt(seq, expected)
-                    continue
-                left = flags & 0x7F
-                if left:
-                    first = seq
-                    parts = bytearray(view[begin:end]) if assemble else size - _HEAD
-                    continue
-                yield seq, bytes(view[begin:end]) if assemble else size - _HEAD
+                else:
+                    if parts is not None:
+                        self._note_corrupt(first, seq)   # a commit broken off
+                        parts = None
+                    if seq > expected:
+                        self._note_corrupt(expected, seq)
+                    expected = seq + 1
+                    if not flags & _FIRST:
+                        self._note_corrupt(seq, expected)
+                        continue
+                    left = flags & 0x7F
+                    if left:
+                        first = seq
+                        parts = bytearray(view[begin:end]) if assemble else size - _HEAD
+                        continue
+                    payload = bytes(view[begin:end]) if assemble else size - _HEAD
+                if assemble:
+                    # What ack() needs without reading these commits again.
+                    commits += 1
+                    total += len(payload)
+                    memo[0] = memo[1]
+                    memo[1] = (start, seq, commits, total)
+                yield seq, payload
             if ring and moves == self._moves:
                 return
 
@@ -568,7 +580,8 @@ class Journal:
                 raise JournalFullError("journal full: %d commits pending" % self._pending)
             self._drop_ring(count, framed)
         if self._high + framed > BLOCK:
-            # Move the pending frames to the front, in pieces that never overlap.
+            # Move the pending frames to the front, in pieces that never
+            # overlap (and back to a block's worth of RAM).
             step = self._low
             for at in range(self._low, self._high, step):
                 end = min(at + step, self._high)
@@ -576,6 +589,9 @@ class Journal:
             self._high -= step
             self._low = 0
             self._moves += 1
+            if len(self._mirror) > BLOCK:
+                self._mirror = self._mirror[0:BLOCK]
+                self._view = memoryview(self._mirror)
 
     def _pack(self):
         """Write the ring's pending frames as the next segment file."""
@@ -584,11 +600,14 @@ class Journal:
                 raise JournalFullError("journal full: %d commits pending" % self._pending)
             self._drop_segment()
         self._end = (-1, 0)
-        self._write(str(self._next), self._view[self._low:self._high])
+        self._write("s/%d" % self._next, self._view[self._low:self._high])
         self._next += 1
         self._start = self._packed = self._head
         self._low = self._high = 0
         self._moves += 1
+        if len(self._mirror) > BLOCK:
+            self._mirror = bytearray(BLOCK)
+            self._view = memoryview(self._mirror)
 
     def _drop_segment(self):
         """Drop the oldest segment: its pending commits are counted as dropped."""
@@ -670,7 +689,7 @@ class Journal:
         """Read ring file r(seq % RING) into the buffer: the sequence number
         of its frame, -1 when damaged or unreadable, -2 when missing."""
         try:
-            f = open(self._file("r%d" % (seq % RING)), "rb")
+            f = open(self._file(_slot(seq)), "rb")
         except OSError as error:
             return -2 if error.args[0] == _ENOENT else -1
         try:
@@ -687,8 +706,8 @@ class Journal:
 
     def _read_segment(self, number):
         try:
-            with open(self._file(str(number)), "rb") as f:
-                return f.read(BLOCK)
+            with open(self._file("s/%d" % number), "rb") as f:
+                return f.read()
         except OSError:
             return b""
 
@@ -704,7 +723,7 @@ class Journal:
     def _remove(self, number):
         self._end = (-1, 0)
         try:
-            os.remove(self._file(str(number)))
+            os.remove(self._file("s/%d" % number))
         except OSError:
             pass   # gone already, or removed at the next open
 
@@ -730,9 +749,12 @@ class Journal:
                     raise
 
     def _failure(self, error):
-        if error.args[0] == _ENOSPC and self.policy == "refuse":
-            return JournalFullError("journal full: no space left at %s (%s)" % (self.path, error))
-        return JournalError("cannot write the journal at %s: %s" % (self.path, error))
+        cause = error
+        if error.args[0] == _ENOSPC:
+            cause = "[Errno 28] ENOSPC, no space left on the filesystem"
+            if self.policy == "refuse":
+                return JournalFullError("journal full at %s: %s" % (self.path, cause))
+        return JournalError("cannot write the journal at %s: %s" % (self.path, cause))
 
     def _write_state(self):
         """Write the ack state into the file not written last."""
@@ -834,6 +856,11 @@ class Journal:
             except Exception:
                 reason = repr(reason)
             return end, (payload, reason)
+
+
+def _slot(seq):
+    slot = seq % RING
+    return "r%d/%d" % (slot // GROUP, slot % GROUP)
 
 
 def _frames(data, at, length=None):

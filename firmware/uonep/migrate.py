@@ -28,7 +28,7 @@ def migrate(path, capacity, policy, dead_bytes):
     slots, acked, dropped = _state(path)
     journal = Journal(path + ".v2", capacity, policy, dead_bytes)
     for payload in _pending(path, slots, acked):
-        journal.commit(payload)
+        journal.commit(_convert(payload))
     journal._dropped += dropped
     journal._dirty = True
     journal.close()
@@ -44,6 +44,24 @@ def finish(path):
     """Steps 2 and 3, once PATH.v2 is whole and PATH renamed PATH.v1."""
     _remove_tree(path + ".v1")
     os.rename(path + ".v2", path)
+
+
+def _convert(payload):
+    """A version 1 record (JSON [timestamp, boot, ticks, points]) in
+    today's format; as it was when it cannot be read (push dead-letters it)."""
+    import json
+
+    from . import forward
+    try:
+        timestamp, boot, ticks, points = json.loads(payload)
+        if any(len(point) > 2 for point in points):
+            # Points kept back from a failed call, each with its own time.
+            return forward.encode_groups([(point[0], [[point[2] if len(point) > 2 else
+                                                        timestamp, point[1]]])
+                                          for point in points])
+        return forward.encode_commit(timestamp, boot, ticks, points)
+    except Exception:
+        return payload
 
 
 def _crc(data):

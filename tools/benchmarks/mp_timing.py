@@ -1,16 +1,22 @@
-"""Medians of commit and push time per sample under MicroPython, each with a
-json.dumps + file-write baseline from the same run, on the same simulated
-flash and against the same emulator.
+"""Medians of commit and push time per sample under MicroPython, on the same
+simulated flash and against the same emulator, for:
+  - uonep's journal (format 2) and push;
+  - uonep 0.1's journal and push (journal_v1.py, forward_v1.py: JSON
+    records in a ring of slot files), measured in the same run;
+  - the naive baseline: json.dumps + a file append per sample; push loads
+    the pending JSON file, sends it in one request, rewrites the file.
 usage: micropython mp_timing.py HOST PORT"""
 import json
+import os
 import sys
 import time
 
+import forward_v1
+import journal_v1
 import requests
-
 from common import Clock, mount_flash
 
-from uonep import Client
+from uonep import Client, forward
 from uonep.journal import Journal
 
 REPEATS = 7
@@ -28,53 +34,82 @@ def timed(function):
     return time.ticks_diff(time.ticks_us(), start)
 
 
+def uonep_run(host, port, path, old):
+    """(commit, push) microseconds per sample of one repeat."""
+    clock = Clock()
+    journal = (journal_v1 if old else sys.modules["uonep.journal"]).Journal(
+        path, capacity_bytes=65536)
+    client = Client("1" * 40, host=host, port=port, https=False, timeout=10,
+                    journal=journal, clock=clock)
+    if old:
+        # uonep 0.1's path: JSON records, its Forwarder.
+        client._forwarder = forward_v1.Forwarder(client, journal, forward.new_boot_id(), clock)
+    encode = forward.encode_commit
+    forward.encode_commit = forward_v1.encode_commit if old else encode
+
+    def commits():
+        for step in range(SAMPLES):
+            client.add_value("temp", 20.0 + step / 8)
+            client.commit()
+            clock.unix += 60
+    try:
+        commit = timed(commits) / SAMPLES
+    finally:
+        forward.encode_commit = encode
+    push = timed(client.push) / SAMPLES
+    assert journal.stats()["pending"] == 0
+    journal.close()
+    return commit, push
+
+
+def naive_run(url, clock):
+    def commits():
+        for step in range(SAMPLES):
+            with open("/timing/base.json", "a") as f:
+                f.write(json.dumps([clock.unix + step * 60, 20.0 + step / 8]) + "\n")
+
+    with open("/timing/pending.json", "w") as f:
+        f.write(json.dumps([[clock.unix + step * 60, 20.0 + step / 8]
+                            for step in range(SAMPLES)]))
+
+    def push():
+        # Simple store and forward: load the pending file, send it in
+        # one request, empty the file once the server said ok.
+        with open("/timing/pending.json") as f:
+            points = json.load(f)
+        body = json.dumps({"auth": {"cik": "1" * 40}, "calls": [
+            {"id": 1, "procedure": "recordbatch", "arguments": [{"alias": "temp"}, points]}]})
+        response = requests.post(url, data=body,
+                                 headers={"Content-Type": "application/json"})
+        ok = response.json()[0]["status"] == "ok"
+        response.close()
+        if ok:
+            with open("/timing/pending.json", "w") as f:
+                f.write("[]")
+    return timed(commits) / SAMPLES, timed(push) / SAMPLES
+
+
 def run(host, port):
     url = "http://%s:%d/onep:v1/rpc/process" % (host, port)
-    mount_flash("/timing", blocks=512)
-    commit, push, commit_base, push_base = [], [], [], []
+    results = {"ours": ([], []), "v1": ([], []), "naive": ([], [])}
     for repeat in range(REPEATS):
-        clock = Clock()
-        client = Client("1" * 40, host=host, port=port, https=False, timeout=10,
-                        journal=Journal("/timing/j%d" % repeat, capacity_bytes=256 * 1024),
-                        clock=clock)
-
-        def commits():
-            for step in range(SAMPLES):
-                client.add_value("temp", 20.0 + step / 8)
-                client.commit()
-                clock.unix += 60
-
-        def baseline_commits():
-            for step in range(SAMPLES):
-                with open("/timing/base.json", "a") as f:
-                    f.write(json.dumps([clock.unix + step * 60, 20.0 + step / 8]) + "\n")
-
-        with open("/timing/pending.json", "w") as f:
-            f.write(json.dumps([[clock.unix + step * 60, 20.0 + step / 8]
-                                for step in range(SAMPLES)]))
-
-        def baseline_push():
-            # Simple store and forward: load the pending file, send it in
-            # one request, empty the file once the server said ok.
-            with open("/timing/pending.json") as f:
-                points = json.load(f)
-            body = json.dumps({"auth": {"cik": "1" * 40}, "calls": [
-                {"id": 1, "procedure": "recordbatch", "arguments": [{"alias": "temp"}, points]}]})
-            response = requests.post(url, data=body,
-                                     headers={"Content-Type": "application/json"})
-            ok = response.json()[0]["status"] == "ok"
-            response.close()
-            if ok:
-                with open("/timing/pending.json", "w") as f:
-                    f.write("[]")
-
-        commit.append(timed(commits) / SAMPLES)
-        commit_base.append(timed(baseline_commits) / SAMPLES)
-        push.append(timed(client.push) / SAMPLES)
-        push_base.append(timed(baseline_push) / SAMPLES)
-    print(json.dumps({"commit_us": median(commit), "commit_baseline_us": median(commit_base),
-                      "push_us": median(push), "push_baseline_us": median(push_base),
-                      "repeats": REPEATS, "samples": SAMPLES}))
+        if repeat:
+            os.umount("/timing")
+        mount_flash("/timing", blocks=512)
+        # Interleaved, so a busy moment of the machine hits all three.
+        for name, measure in (
+                ("ours", lambda: uonep_run(host, port, "/timing/j%d" % repeat, False)),
+                ("v1", lambda: uonep_run(host, port, "/timing/v%d" % repeat, True)),
+                ("naive", lambda: naive_run(url, Clock()))):
+            commit, push = measure()
+            results[name][0].append(commit)
+            results[name][1].append(push)
+    out = {"repeats": REPEATS, "samples": SAMPLES}
+    for name, (commit, push) in results.items():
+        prefix = "" if name == "ours" else name + "_"
+        out[prefix + "commit_us"] = median(commit)
+        out[prefix + "push_us"] = median(push)
+    print(json.dumps(out))
 
 
 run(sys.argv[1], int(sys.argv[2]))
