@@ -29,6 +29,13 @@ should recover on a copy, FlashSim(blocks, data=dead.data): the dead
 filesystem instance may still hold open files that the GC closes later,
 and those writes must land on the dead device, not the recovered one.
 
+A campaign need not replay its workload for every cut point: with log = []
+a clean run records each program (its offset and bytes) and erase; the
+flash at cut n is then the image before the run, operations 1 .. n-1
+applied, and operation n applied in part (cut_images()), exactly what the
+replay would have left. Progress records what the workload had done by
+each operation count, so the state at any cut point can be rebuilt.
+
 FileFlash(path, blocks) is the same device kept in a file on disk (a board
 image): every program and erase is written through to the file.
 """
@@ -54,10 +61,12 @@ def xorshift(state):
     return state
 
 
-def mount(device, point):
-    """LittleFS (stock settings) on device, mounted at point."""
+def mount(device, point, mtime=True):
+    """LittleFS (stock settings) on device, mounted at point. LittleFS
+    notes the time of every file write (mtime): two runs of the same
+    workload differ in those bytes unless mtime is off."""
     import os
-    os.mount(os.VfsLfs2(device), point)
+    os.mount(os.VfsLfs2(device, mtime=mtime), point)
 
 
 def unmount(point):
@@ -95,6 +104,7 @@ class FlashSim:
                 raise ValueError("image size does not match blocks * block_size")
             self.data = bytearray(data)
         self._seed = seed or 1
+        self.log = None        # a list: every program and erase is noted there
         self._cut = 0          # ops left before the cut; 0 = no cut armed
         self.powered = True
         self.cut_op = None     # kind of the operation that was cut ("program"/"erase")
@@ -186,6 +196,8 @@ class FlashSim:
         # AND in C speed: as big integers (both runtimes have arbitrary ints).
         merged = int.from_bytes(old, "little") & int.from_bytes(buf[:n] if cut else buf, "little")
         data[start:start + n] = merged.to_bytes(n, "little")
+        if self.log is not None:
+            self.log.append((start, bytes(buf)))
         self._stored(start, start + n)
         self.programs += 1
         self.bytes_programmed += n
@@ -202,6 +214,8 @@ class FlashSim:
             self.cut_op = "erase"
             n = self._random(n)
         self.data[start:start + n] = _erased(self.block_size)[:n] if cut else _erased(n)
+        if self.log is not None:
+            self.log.append((start, None))
         self._stored(start, start + n)
         self.erases += 1
         return -EIO if cut else 0
@@ -217,6 +231,76 @@ class FlashSim:
             # Init, deinit, sync: nothing buffered, but a dead chip says so.
             return 0 if self.powered else -EIO
         return None
+
+
+def _apply(image, operation, length=None, block_size=BLOCK_SIZE):
+    """Do a logged program (AND its bytes in) or erase (0xFF) on image,
+    only its first `length` bytes when given."""
+    start, data = operation
+    if data is None:
+        n = block_size if length is None else length
+        image[start:start + n] = _erased(block_size)[:n]
+        return
+    n = len(data) if length is None else length
+    merged = int.from_bytes(image[start:start + n], "little") & \
+        int.from_bytes(data[:n], "little")
+    image[start:start + n] = merged.to_bytes(n, "little")
+
+
+def cut_images(template, log, seed=1, stride=1, block_size=BLOCK_SIZE, buffers=None):
+    """Yield (cut, kind, image) for cut = 1, 1 + stride, ... through
+    len(log): the flash left by power lost during operation `cut` of a
+    logged run that started from template, kind "program" or "erase".
+    The part of the cut operation that happened is drawn, as FlashSim
+    draws it, from xorshift(seed + cut). The image is reused: copy it
+    (FlashSim.load does) before the next one is asked for. buffers: two
+    bytearrays of the template's size to work in (big allocations
+    fragment MicroPython's heap)."""
+    image, dead = buffers or (bytearray(len(template)), bytearray(len(template)))
+    image[:] = template
+    done = 0
+    for cut in range(1, len(log) + 1, stride):
+        while done < cut - 1:
+            _apply(image, log[done], None, block_size)
+            done += 1
+        dead[:] = image
+        operation = log[cut - 1]
+        size = block_size if operation[1] is None else len(operation[1])
+        state = xorshift(seed + cut)
+        _apply(dead, operation, state % size if size else 0, block_size)
+        yield cut, "erase" if operation[1] is None else "program", dead
+
+
+class Progress:
+    """What a workload has done, noted with the flash operation count at
+    each step: state(cut) is what it had done when operation `cut` was
+    cut short (every step noted after operation cut - 1). Asked for cut
+    points in increasing order."""
+
+    def __init__(self, device, initial):
+        self.device = device
+        self.initial = initial
+        self.events = []
+        self._state = None
+        self._next = 0
+
+    def set(self, key, value):
+        self.events.append((self.device.ops, key, value))
+
+    def state(self, cut):
+        if self._state is None or cut < self._cut:
+            self._state = dict(self.initial)
+            self._next = 0
+        self._cut = cut
+        events = self.events
+        while self._next < len(events) and events[self._next][0] < cut:
+            _, key, value = events[self._next]
+            self._state[key] = value
+            self._next += 1
+        return self._state
+
+    def final(self):
+        return self.state(self.device.ops + 1)
 
 
 class FileFlash(FlashSim):

@@ -288,7 +288,8 @@ class Journal:
     # -- opening and recovery -------------------------------------------------
     def _open(self, capacity):
         path = self.path
-        names = self._listing()
+        state = self._read_state()
+        names = self._listing(state is None)
         fresh = names is None
         if fresh:
             try:
@@ -298,15 +299,16 @@ class Journal:
             else:
                 from .migrate import finish
                 finish(path)                 # a migration cut short at its end
-            names = self._listing()
+                state = self._read_state()
+            names = self._listing(True)
         if names is None:
             raise JournalError("cannot open the journal at %s" % path)
         if names[0]:
             from .migrate import migrate
             migrate(path, capacity, self.policy, self.dead_bytes)
-            names = self._listing()
+            state = self._read_state()
+            names = self._listing(False)
         _, self._first, self._next = names
-        state = self._read_state()
         self._size(capacity)
         # The newest segment tells how far packing got (nothing else does);
         # one without a frame is a packing cut short: its frames are in the ring.
@@ -336,34 +338,43 @@ class Journal:
                 pass     # counted again next time; nothing else is at stake
         self._count_dead()
 
-    def _listing(self):
+    def _listing(self, look):
         """(holds version 1, first segment, next segment), or None when
-        there is no journal folder. Makes the folders missing."""
-        folders = 0
-        try:
-            for name, kind in entries(self.path):
-                if name in ("J", "A", "B", "D") or kind and name.isdigit():
-                    return True, 0, 0
-                folders += kind
-        except OSError:
-            return None
-        if folders < RING // GROUP + 1:
-            for group in range(RING // GROUP):
-                _makedirs(self._file("r%d" % group))
-            _makedirs(self._file("s"))
+        there is no journal folder. With look, the journal's folder is
+        looked through: for version 1 files, and folders to make."""
+        if look:
+            folders = 0
+            try:
+                for name, kind in entries(self.path):
+                    if name in ("J", "A", "B", "D") or kind and name.isdigit():
+                        return True, 0, 0
+                    folders += kind
+            except OSError:
+                return None
+            if folders < RING // GROUP + 1:
+                for group in range(RING // GROUP):
+                    _makedirs(self._file("r%d" % group))
+                _makedirs(self._file("s"))
         first = None
         last = -1
-        for name, _ in entries(self._file("s")):
-            if name.isdigit():
-                number = int(name)
-                first = number if first is None else min(first, number)
-                last = max(last, number)
+        try:
+            for name, _ in entries(self._file("s")):
+                if name.isdigit():
+                    number = int(name)
+                    first = number if first is None else min(first, number)
+                    last = max(last, number)
+        except OSError:
+            if not look:
+                return self._listing(True)
         return False, last + 1 if first is None else first, last + 1
 
     def _size(self, capacity):
         """Set self.capacity: as given (refused when the filesystem cannot
         hold it) or from the free space ("auto")."""
+        checked = b"%d" % capacity if capacity != "auto" else None
         try:
+            if checked and checked == self._read_small("c"):
+                raise OSError     # a capacity found to fit before: kept
             fs = os.statvfs(self.path)
             # LittleFS counts each folder twice: the journal's own folders
             # are added back as it counts them.
@@ -378,13 +389,15 @@ class Journal:
             raise JournalError("journal capacity of %d bytes (and %d for its folders) does not "
                                "fit the %d bytes free at %s" % (capacity, OVERHEAD, room,
                                                                 self.path))
+        elif room is not None:
+            self._store("c", checked)
         self.capacity = capacity
         self._segments = capacity // BLOCK - 1     # the ring holds a block's worth
         self._ring_bytes = min(BLOCK, capacity)
 
     def _read_state(self):
         best = None
-        for name in "ab":
+        for name in ("s/a", "s/b"):
             data = self._read_small(name)
             if data is None or len(data) != _STATE_SIZE or \
                     _crc(data[4:]) != struct.unpack_from("<I", data)[0]:
@@ -542,10 +555,11 @@ class Journal:
                 return
 
     def _note_corrupt(self, start, end):
-        """Count the damaged run [start, end) unless it was counted before."""
+        """Count the damaged run [start, end) unless it was counted before
+    (runs are noticed in order of sequence number)."""
         if end <= self._corrupt_through:
             return
-        if start >= self._corrupt_through:
+        if start > self._corrupt_through:   # not the run counted last
             self._corrupt += 1
         self._corrupt_through = end
         self._dirty = True
@@ -736,6 +750,7 @@ class Journal:
     def _write(self, name, data, mode="wb"):
         """Write a file durably; out of space, make room by the policy and
         try again. Raises OSError."""
+        folder = "/" in name
         while True:
             try:
                 with open(self._file(name), mode) as f:
@@ -745,7 +760,10 @@ class Journal:
                         os.fsync(f.fileno())    # CPython; LittleFS commits on flush
                 return
             except OSError as error:
-                if error.args[0] != _ENOSPC or not self._free():
+                if error.args[0] == _ENOENT and folder:
+                    folder = False                # a folder gone: made again, once
+                    _makedirs(self._file(name.split("/")[0]))
+                elif error.args[0] != _ENOSPC or not self._free():
                     raise
 
     def _failure(self, error):
@@ -764,7 +782,7 @@ class Journal:
                          self._dropped, self._corrupt, self._corrupt_through,
                          self._dead_dropped)
         struct.pack_into("<I", data, 0, _crc(memoryview(data)[4:]))
-        self._store("ab"[self._generation & 1], data)
+        self._store("s/" + "ab"[self._generation & 1], data)
         self._dirty = False
 
     def _check_open(self):
@@ -811,7 +829,10 @@ class Journal:
                 os.rename(self._file("d~"), self._file("d"))
                 break
             except OSError as error:
-                if error.args[0] != _ENOSPC or not self._free():
+                if error.args[0] == _ENOENT and "/" in name and mode:
+                    _makedirs(self._file(name.split("/")[0]))   # a folder gone
+                    mode = mode[0] + "b"    # (once)
+                elif error.args[0] != _ENOSPC or not self._free():
                     raise self._failure(error)
         self._dead -= dropped
         self._dead_size -= offset

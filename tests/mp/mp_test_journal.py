@@ -271,17 +271,26 @@ def test_capacity_the_filesystem_cannot_hold_is_refused():
         capacity = journal.stats()["capacity"]
         assert capacity % BLOCK == 0 and 16 * BLOCK <= capacity <= 40 * BLOCK, capacity
         journal.close()
+        journal = Journal(root + "/k", capacity_bytes=8 * BLOCK)
+        journal.commit(b"kept")
+        journal.close()
         names = _fill(root)
-        # Room taken by other files: "auto" shrinks, an explicit figure is refused.
+        # Room taken by other files: "auto" shrinks; a journal that was
+        # given its capacity keeps it (and drops by its policy if it must);
+        # a new one, or a new figure, that does not fit is refused.
         journal = Journal(root + "/j")
         assert journal.stats()["capacity"] < capacity
         journal.close()
-        try:
-            Journal(root + "/j", capacity_bytes=capacity)
-        except JournalError as error:
-            assert str(capacity) in str(error)
-        else:
-            raise AssertionError("a capacity that no longer fits was accepted")
+        journal = Journal(root + "/k", capacity_bytes=8 * BLOCK)
+        assert _pending(journal) == [b"kept"]
+        journal.close()
+        for path, figure in (("/k", 9 * BLOCK), ("/new", 8 * BLOCK)):
+            try:
+                Journal(root + path, capacity_bytes=figure)
+            except JournalError as error:
+                assert str(figure) in str(error) and "free" in str(error), str(error)
+            else:
+                raise AssertionError("a capacity that does not fit was accepted")
         for name in names:
             os.remove(name)
     finally:
@@ -422,7 +431,8 @@ def test_dead_letter_round_trip_and_bound():
 
 
 def _segment_files(path):
-    return ["%s/s/%s" % (path, name) for name in sorted(os.listdir(path + "/s"), key=int)]
+    names = [name for name in os.listdir(path + "/s") if name.isdigit()]
+    return ["%s/s/%s" % (path, name) for name in sorted(names, key=int)]
 
 
 def test_damage_in_a_segment_skipped_and_counted_once():
@@ -503,7 +513,7 @@ def test_state_lost_delivers_again_never_loses():
         expected = _pending(journal)
         journal.close()
         for name in ("a", "b"):
-            _damage(root + "/j/" + name, data=bytes(27))
+            _damage(root + "/j/s/" + name, data=bytes(27))
         again = Journal(root + "/j", capacity_bytes=65536)
         seen = _pending(again)
         # The ack point is gone: acknowledged commits still on flash come
@@ -531,7 +541,7 @@ def test_other_version_refused_and_kept():
         journal = Journal(root + "/j", capacity_bytes=8192)
         journal.commit(b"kept")
         journal.close()
-        with open(root + "/j/a", "wb") as f:
+        with open(root + "/j/s/a", "wb") as f:
             f.write(_state(3, 0))
         try:
             Journal(root + "/j", capacity_bytes=8192)
@@ -539,8 +549,8 @@ def test_other_version_refused_and_kept():
             assert "version 3" in str(error) and "version 2" in str(error), str(error)
         else:
             raise AssertionError("a version 3 journal was opened")
-        assert os.listdir(root + "/j/s") == [] and os.stat(root + "/j/r0/0")
-        with open(root + "/j/a", "wb") as f:
+        assert sorted(os.listdir(root + "/j/s")) == ["a", "b"] and os.stat(root + "/j/r0/0")
+        with open(root + "/j/s/a", "wb") as f:
             f.write(_state(2, 0))
         assert _pending(Journal(root + "/j", capacity_bytes=8192)) == [b"kept"]
     finally:

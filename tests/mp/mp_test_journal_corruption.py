@@ -1,12 +1,13 @@
 # The reliability campaign's corruption cases, inside MicroPython: a journal
-# with known contents on LittleFS over a simulated flash, then bit and byte
-# damage, bursts, cuts, extensions and fills in any of its files (slots,
-# ack state A/B, dead letters D, header J), alone or several at once, then a
+# with known contents on LittleFS over a simulated flash (segments, the
+# ring, the ack state, dead letters), then bit and byte damage, bursts,
+# cuts, extensions and fills in any of its files (ring files r*/N, segments
+# s/N, ack state s/a and s/b, dead letters d), alone or several at once, then a
 # reopen. After each: nothing raised but a JournalError naming a format
-# version (and only when the header was damaged), nothing delivered that
-# was not committed, byte for byte and in order, damage to a pending commit
-# counted in stats()["corrupt"], every undamaged pending commit and dead
-# letter still there, and the journal takes and delivers a new commit.
+# version (and only when the ack state was damaged), nothing delivered
+# that was not committed, byte for byte and in order, damage to a pending
+# commit counted in stats()["corrupt"], every undamaged pending commit and
+# dead letter still there, and the journal takes and delivers a new commit.
 import binascii
 import gc
 import os
@@ -15,22 +16,27 @@ import struct
 import campaign
 from flashsim import FlashSim, file_names, mount, xorshift
 from uonep.errors import JournalError
-from uonep.journal import DATA, Journal
+from uonep.journal import DATA, Journal, _frames as _segment_frames, _slot
 
-HEAPSIZE = "6m"     # the simulated flash and its images live in the heap too
+HEAPSIZE = "16m"    # the simulated flash and its images live in the heap too
 BLOCKS = 48
 MOUNT = "/corrupt"
 PATH = MOUNT + "/j"
 
-# (capacity, commits, ack after commit n, which pending commit to ack there)
+# (capacity, commits, ack after commit n, which pending commit to ack there,
+#  rounds per ring file and kind)
 SCENARIOS = (
-    (2048, 30, 20, -3),     # 16 slots, wrapped: acked and older-lap chunks around
-    (4096, 14, 6, 2),       # 32 slots, first lap: the tail ends at a missing slot
+    # Full at four blocks: three segments (the oldest dropped before) and a
+    # wrapped ring, frames of acknowledged commits and of older laps
+    # around the pending ones, an ack point inside a segment.
+    (4 * 4096, 300, 260, 60, 1),
+    # The ring's first lap: the log ends at a missing file.
+    (65536, 40, 20, 5, 2),
 )
 KINDS = ("bit", "byte", "burst", "cut", "extend", "zeros", "erased")
-ROUNDS = 5                  # single-file cases per slot file and kind, per scenario
-MULTI = 120                 # cases with two or three damaged files, per scenario
-LOST_HEADERS = 30           # header and both states lost, per scenario
+ROUNDS = 5                  # cases per kind for each segment, state and letter file
+MULTI = 150                 # cases with two or three damaged files, per scenario
+LOST_STATES = 40            # both ack states lost, per scenario
 
 
 class Random:
@@ -60,9 +66,14 @@ def _write(name, data):
         f.write(data)
 
 
-def _build(capacity, commits, ack_after, ack_index):
+def _frames(payload):
+    return (len(payload) + DATA - 1) // DATA or 1
+
+
+def _build(capacity, commits, ack_after, ack_index, rounds):
     """A journal image and what it holds: commits (index -> payload),
-    pending [(index, slot file names)], dead letters [(letter, start, end)]."""
+    pending [(index, names of the files its frames are in)], dead letters
+    [(letter, start, end)]."""
     device = FlashSim(BLOCKS)
     os.VfsLfs2.mkfs(device)
     mount(device, MOUNT)
@@ -77,11 +88,16 @@ def _build(capacity, commits, ack_after, ack_index):
     for payload, reason in letters:
         journal.dead_letter(payload, reason)
     index = dict((payload, n) for n, payload in committed.items())
+    # Which file holds each frame of each pending commit: a ring file, or
+    # the segment that holds its sequence numbers.
+    segments = {}
+    for number in range(journal._first, journal._next):
+        for seq, _, _, _ in _segment_frames(journal._read_segment(number), 0):
+            segments[seq] = "s/%d" % number
     pending = []
     for position, payload in journal.pending():
-        chunks = (len(payload) + DATA - 1) // DATA or 1
-        names = [journal._slot_path(sequence)[len(PATH) + 1:]
-                 for sequence in range(position - chunks + 1, position + 1)]
+        sequences = range(position - _frames(payload) + 1, position + 1)
+        names = [segments.get(seq) or _slot(seq) for seq in sequences]
         pending.append((index[payload], names))
     assert journal.stats()["corrupt"] == 0
     journal.close()
@@ -92,11 +108,12 @@ def _build(capacity, commits, ack_after, ack_index):
         end = offset + 10 + len(payload) + len(reason.encode("utf-8"))
         spans.append(((payload, reason), offset, end))
         offset = end
-    assert offset == len(files["D"])
+    assert offset == len(files["d"])
     os.umount(MOUNT)
+    gc.collect()
     return {"image": device.snapshot(), "capacity": capacity, "committed": committed,
             "index": index, "pending": pending, "letters": spans, "files": files,
-            "names": sorted(files)}
+            "names": sorted(files), "rounds": rounds}
 
 
 def _mutate(data, kind, random):
@@ -129,7 +146,7 @@ class Tally:
         self.corrupt_delivered = 0
         self.redelivered = 0
         self.kinds = {}
-        self.targets = {}      # damaged files by kind: J, A, B, D, slot
+        self.targets = {}      # damaged files by kind: ring, segment, a, b, d
         self.failures = []
 
     def fail(self, case, message):
@@ -145,7 +162,7 @@ def _check(scenario, damage, capacity, tally, case):
         journal = Journal(PATH, capacity_bytes=capacity)
     except JournalError as error:
         text = str(error)
-        if "J" not in changed or "format version" not in text:
+        if not changed & {"s/a", "s/b"} or "format version" not in text:
             tally.fail(case, "refused: %s" % text)
         tally.refused += 1
         return
@@ -209,8 +226,8 @@ def _check_letters(scenario, journal, damage, tally, case):
     if journal.stats()["dead_lettered"] != len(letters):
         tally.fail(case, "dead letters counted %d, read %d" % (
             journal.stats()["dead_lettered"], len(letters)))
-    original = scenario["files"]["D"]
-    now = damage.get("D", original)
+    original = scenario["files"]["d"]
+    now = damage.get("d", original)
     expected = [letter for letter, start, end in scenario["letters"]
                 if now[start:end] == original[start:end]]
     known = [letter for letter, _, _ in scenario["letters"]]
@@ -238,7 +255,7 @@ def _run_case(device, scenario, damage, capacity, tally, case, kind):
     tally.cases += 1
     tally.kinds[kind] = tally.kinds.get(kind, 0) + 1
     for name in damage:
-        target = "slot" if "/" in name else name
+        target = "ring" if name[0] == "r" else "segment" if name[2:].isdigit() else name
         tally.targets[target] = tally.targets.get(target, 0) + 1
 
 
@@ -249,8 +266,10 @@ def _campaign(scenario, seed, tally):
     names = scenario["names"]
     capacity = scenario["capacity"]
     for name in names:
-        # The few small files that describe the journal get more rounds.
-        for round_number in range(ROUNDS if "/" in name else 3 * ROUNDS):
+        # The ring files are many: they get fewer rounds than the files
+        # that hold many commits or describe the journal.
+        ring = name[0] == "r"
+        for round_number in range(scenario["rounds"] if ring else ROUNDS):
             for kind in KINDS:
                 damage = {name: _mutate(files[name], kind, random)}
                 case = "%s %s round %d" % (name, kind, round_number)
@@ -264,19 +283,19 @@ def _campaign(scenario, seed, tally):
             damage[name] = _mutate(damage.get(name, files[name]), kind, random)
         case = "multi %d %r" % (number, sorted(damage))
         _run_case(device, scenario, damage, capacity, tally, case, "multi")
-    # Header and ack state all lost: the slots tell the capacity, even when
-    # the caller's capacity changed since the journal was made.
-    for number in range(LOST_HEADERS):
+    # Both ack states lost: everything still on flash is delivered (again),
+    # whatever capacity the caller now gives.
+    for number in range(LOST_STATES):
         damage = {}
-        for name in ("J", "A", "B"):
+        for name in ("s/a", "s/b"):
             damage[name] = _mutate(files[name], KINDS[3 + random.below(4)], random)
         if number % 2:
-            slots = [name for name in names if "/" in name]
-            name = slots[random.below(len(slots))]
+            others = [name for name in names if name not in ("s/a", "s/b", "d")]
+            name = others[random.below(len(others))]
             damage[name] = _mutate(files[name], "bit", random)
-        guess = (capacity, capacity * 2, capacity // 2)[number % 3]
-        case = "lost header %d, capacity %d" % (number, guess)
-        _run_case(device, scenario, damage, guess, tally, case, "lost header")
+        guess = (capacity, "auto", capacity // 2)[number % 3]
+        case = "lost state %d, capacity %s" % (number, guess)
+        _run_case(device, scenario, damage, guess, tally, case, "lost state")
 
 
 def test_corruption_campaign():
@@ -286,7 +305,7 @@ def test_corruption_campaign():
         _campaign(scenario, 2654435761 + number * 97, tally)
         scenario = None
         gc.collect()
-    print("journal corruption: %d cases, %d refused (header), %d lost, %d corrupt "
+    print("journal corruption: %d cases, %d refused (ack state), %d lost, %d corrupt "
           "delivered, %d acknowledged commits delivered again" % (
               tally.cases, tally.refused, tally.lost, tally.corrupt_delivered,
               tally.redelivered))
@@ -294,33 +313,37 @@ def test_corruption_campaign():
     print("  files damaged: %r" % tally.targets)
     campaign.report("reliability", corruptions=tally.cases, lost=tally.lost)
     assert not tally.failures, "\n".join(tally.failures)
-    assert tally.cases >= 1000 and tally.lost == 0 and tally.corrupt_delivered == 0
+    assert tally.cases >= 2540 and tally.lost == 0 and tally.corrupt_delivered == 0
+
+
+def _state(version, acked):
+    data = bytearray(27)
+    struct.pack_into("<BHIIIII", data, 4, version, 40000, acked, 0, 0, 0, 0)
+    struct.pack_into("<I", data, 0, binascii.crc32(data[4:]) & 0xFFFFFFFF)
+    return data
 
 
 def test_other_version_refused_and_kept():
-    """A header of another format version, valid CRC and all, is refused
-    with a message naming both versions, and nothing in the journal is
-    touched: a newer firmware's journal survives a downgrade."""
+    """An ack state of another format version, valid CRC and all, is
+    refused with a message naming both versions, and nothing in the
+    journal is touched: a newer firmware's journal survives a downgrade."""
     device = FlashSim(BLOCKS)
     for settings in SCENARIOS:
         scenario = _build(*settings)
-        for version in (0, 2, 255):
+        for version in (0, 1, 3, 255):
             device.load(scenario["image"])
             mount(device, MOUNT)
             try:
-                header = bytearray(12)
-                struct.pack_into("<3sBI", header, 0, b"uoJ", version, settings[0] // 128)
-                struct.pack_into("<I", header, 8, binascii.crc32(header[0:8]) & 0xFFFFFFFF)
-                _write("J", header)
+                _write("s/a", _state(version, 0))
                 try:
                     Journal(PATH, capacity_bytes=settings[0])
                 except JournalError as error:
                     text = str(error)
-                    assert "format version %d" % version in text and "version 1" in text, text
+                    assert "format version %d" % version in text and "version 2" in text, text
                 else:
                     raise AssertionError("a version %d journal was opened" % version)
                 for name, data in scenario["files"].items():
-                    if name != "J":
+                    if name != "s/a":
                         assert _read(name) == data, name
             finally:
                 os.umount(MOUNT)

@@ -1,28 +1,39 @@
-# Power loss at every program and erase of a journal workload, on LittleFS
-# over the simulated NOR flash. For each cut point: a fresh flash, the
-# workload runs until power goes (the cut operation is done only partly),
-# power comes back, LittleFS remounts, the journal reopens, and then:
-#   - every commit whose commit() returned is pending, unless acked;
+# Power loss at every program and erase of journal workloads, on LittleFS
+# over the simulated NOR flash: commits landing in the ring, packing into
+# segments, pushes and acknowledgements (reclaiming segments), drops by the
+# capacity policy (a segment, or ring commits), dead letters, and a journal
+# of format 1 carried over at open. For each cut point the flash is as the
+# workload left it when power went during that operation (one clean run is
+# logged; see flashsim.cut_images), then LittleFS mounts, the journal
+# reopens, and:
+#   - every commit whose commit() returned is pending, unless acknowledged
+#     (or dropped by the policy, counted);
 #   - nothing pending differs from what was committed (no corruption
-#     delivered), and pending is in commit order;
-#   - acked commits are not pending again, unless that ack was the one cut;
+#     delivered), and pending is in commit order, each commit once;
+#   - acknowledged (or dropped) commits are not pending again, unless that
+#     ack (or the commit that dropped them) was the one cut, and then all
+#     of them or none;
 #   - every dead letter whose dead_letter() returned is readable;
 #   - the journal accepts and delivers a new commit.
-# Scale: UONEP_POWERLOSS_COMMITS (commits per scenario, default 200) and
-# UONEP_POWERLOSS_STRIDE (test every n-th cut point, default 1).
+# Scale: UONEP_POWERLOSS_STRIDE (test every n-th cut point, default 1).
 import gc
 import os
+import sys
 
 import campaign
-from flashsim import FlashSim, mount, unmount
-from uonep.errors import JournalError
-from uonep.journal import Journal
+from flashsim import FlashSim, Progress, cut_images, mount, unmount
+from uonep import forward, rpc
+from uonep.journal import BLOCK, Journal
 
-HEAPSIZE = "2m"
+sys.path.append(sys.path[0].rsplit("/", 2)[0] + "/tools/benchmarks")
+import journal_v1  # noqa: E402  (uonep 0.1's journal, for the carrying-over scenario)
+
+HEAPSIZE = "10m"
 
 BLOCKS = 64
-CAPACITY = 16384         # 128 slots: the ring wraps about three times per scenario
 MOUNT = "/powerloss"
+PATH = MOUNT + "/j"
+BASE = 1790000000
 
 
 def _setting(name, default):
@@ -30,97 +41,181 @@ def _setting(name, default):
     return int(value) if value else default
 
 
-COMMITS = _setting("UONEP_POWERLOSS_COMMITS", 200)
 STRIDE = _setting("UONEP_POWERLOSS_STRIDE", 1)
 
 
+def record(index):
+    """Commit `index`: one value (a 27-byte frame) most of the time, now
+    and then a string long enough for two or three frames."""
+    if index % 9 == 4:
+        return [BASE + index, 5, index, [["s", "%d:" % index + "x" * (100 + index * 37 % 200)]]]
+    return [BASE + index, 5, index, [["t", index % 100 / 4]]]
+
+
 def payload(index):
-    # One to three chunks (a chunk holds 118 bytes), unique per index.
-    text = b"c%d;" % index
-    return text + bytes([97 + index % 26]) * (12 + (index * 53) % 300 - len(text))
+    return forward.encode_commit(*record(index))
 
 
 def index_of(data):
-    if not data.startswith(b"c") or b";" not in data[:12]:
+    decoded = forward.decode_commit(data)
+    if decoded is None or decoded[0] is None:
         return None
-    try:
-        return int(data[1:data.index(b";")])
-    except ValueError:
-        return None
+    return decoded[0] - BASE
 
 
 def letter(index):
     return b"letter %d" % index, "refused %d" % index
 
 
-def workload(progress, commits, push_every, batch):
+class Scenario:
+    def __init__(self, name, commits, push_every, batch, capacity, seed, old=0):
+        self.name = name
+        self.commits = commits
+        self.push_every = push_every
+        self.batch = batch
+        self.capacity = capacity
+        self.seed = seed
+        self.old = old          # commits made first by uonep 0.1's journal
+
+
+SCENARIOS = (
+    # Frequent small pushes: acks interleave with nearly every commit.
+    Scenario("pushes of ten", 330, 7, 10, 16384, 11),
+    # A backlog past the ring: packing, pushes that end inside a segment,
+    # segments reclaimed once acknowledged through.
+    Scenario("backlog, packing and reclaim", 520, 170, 130, 65536, 23),
+    # Full at three blocks: the oldest segment dropped to make room.
+    Scenario("full, segments dropped", 560, 280, 50, 3 * BLOCK, 37),
+    # Full with the ring alone: its oldest commits dropped one by one.
+    Scenario("full, ring commits dropped", 150, 60, 25, 1024, 41),
+    # A journal of format 1 with 60 pending commits carried over at open.
+    Scenario("carried over from format 1", 90, 20, 15, 16384, 53, old=60),
+)
+
+
+def initial(scenario):
+    """What was done before the logged run: nothing, or the format 1
+    journal's commits (the first 10 acknowledged) and one dead letter."""
+    old = scenario.old + 10 if scenario.old else 0
+    return {"committed": old, "committing": False, "acked": min(old, 10), "acking": None,
+            "floor": min(old, 10), "letters": (-1,) if old else (), "lettering": None}
+
+
+# The simulated flashes and images, made once: 256 KB allocations made
+# again and again fragment MicroPython's heap.
+SIZE = BLOCKS * BLOCK
+DEVICES = []
+BUFFERS = []
+
+
+def _devices():
+    if not DEVICES:
+        DEVICES.extend([FlashSim(BLOCKS), FlashSim(BLOCKS)])
+        BUFFERS.extend([bytearray(SIZE), bytearray(SIZE), bytearray(SIZE)])
+    return DEVICES
+
+
+def setup(scenario):
+    """The flash before the logged run (in DEVICES[0], a copy in
+    BUFFERS[2]): empty, or holding a format 1 journal."""
+    device = _devices()[0]
+    for block in range(BLOCKS):
+        device.erase(block)
+    device.log = None
+    device.reset_counters()
+    os.VfsLfs2.mkfs(device)
+    if scenario.old:
+        mount(device, MOUNT)
+        old = journal_v1.Journal(PATH, capacity_bytes=16384)
+        for index in range(scenario.old + 10):
+            old.commit(rpc.dumps(record(index)).encode("utf-8"))
+        old.ack([position for position, _ in old.pending()][9])     # 10 acknowledged
+        old.dead_letter(*letter(-1))
+        old.close()
+        unmount(MOUNT)
+    BUFFERS[2][:] = device.data
+    device.reset_counters()
+    return device
+
+
+def workload(scenario, progress):
     """Commits, pushes of at most `batch` commits every `push_every`, and a
-    dead letter now and then; progress records what returned."""
-    journal = Journal(MOUNT + "/j", capacity_bytes=CAPACITY)
-    progress["opened"] = True
-    for index in range(commits):
+    dead letter now and then; progress notes what returned."""
+    journal = Journal(PATH, capacity_bytes=scenario.capacity)
+    first = progress.initial["committed"]
+    letters = progress.initial["letters"]
+    for index in range(first, first + scenario.commits):
+        progress.set("committing", True)
         journal.commit(payload(index))
-        progress["committed"] = index + 1
-        if index % push_every == push_every - 1:
+        progress.set("committed", index + 1)
+        # Pending commits are always the newest ones: what is below was
+        # acknowledged or dropped.
+        progress.set("floor", index + 1 - journal.stats()["pending"])
+        progress.set("committing", False)
+        if index % scenario.push_every == scenario.push_every - 1:
             last = None
             seen = 0
             for position, data in journal.pending():
                 last = position, index_of(data)
                 seen += 1
-                if seen == batch:
+                if seen == scenario.batch:
                     break
             if last is not None:
-                progress["acking"] = last[1] + 1
+                progress.set("acking", last[1] + 1)
                 journal.ack(last[0])
-                progress["acked"] = last[1] + 1
-                progress["acking"] = None
+                progress.set("acked", last[1] + 1)
+                progress.set("acking", None)
         if index % 50 == 25:
-            data, reason = letter(index)
-            progress["lettering"] = index
-            journal.dead_letter(data, reason)
-            progress["letters"].append(index)
-            progress["lettering"] = None
+            progress.set("lettering", index)
+            journal.dead_letter(*letter(index))
+            letters = letters + (index,)
+            progress.set("letters", letters)
+            progress.set("lettering", None)
     journal.close()
 
 
-def new_progress():
-    return {"opened": False, "committed": 0, "acked": 0, "acking": None, "letters": [],
-            "lettering": None}
+def _window(low, high, present):
+    """An operation cut short covered [low, high): all there or none."""
+    if high is None or high <= low:
+        return low, 0
+    inside = sum(1 for index in range(low, high) if index in present)
+    if inside == 0:
+        return high, 0
+    return low, (high - low) - inside       # any there: all must be
 
 
-def check(progress, counts):
+def check(progress, cut, counts):
     """Reopen after the cut and count what was lost or delivered corrupt."""
-    journal = Journal(MOUNT + "/j", capacity_bytes=CAPACITY)
+    state = progress.state(cut)
+    journal = Journal(PATH, capacity_bytes=progress.scenario.capacity)
     indexes = []
     corrupt = 0
+    committed = state["committed"]
     for _, data in journal.pending():
         index = index_of(data)
-        if index is None or data != payload(index) or index > progress["committed"] or \
+        # The commit cut short may be there, whole.
+        limit = committed + (1 if state["committing"] else 0)
+        if index is None or index >= limit or data != payload(index) or \
                 (indexes and index <= indexes[-1]):
             corrupt += 1
             continue
         indexes.append(index)
     present = set(indexes)
-    committed = progress["committed"]
-    acked = progress["acked"]
-    # An ack cut short may or may not have happened, but all or nothing.
-    if progress["acking"] is not None:
-        window = range(acked, progress["acking"])
-        if any(index in present for index in window):
-            acked_at = acked
-        else:
-            acked_at = progress["acking"]
-    else:
-        acked_at = acked
-    lost = sum(1 for index in range(acked_at, committed) if index not in present)
-    for index in indexes:
-        if index < acked:
-            corrupt += 1            # an acknowledged commit came back
+    floor = state["floor"]
+    missing_drop = 0
+    if state["committing"]:
+        # A commit that dropped the oldest to make room was cut.
+        floor, missing_drop = _window(floor, progress.after(cut, "floor"), present)
+    acked, missing_ack = _window(max(state["acked"], floor), state["acking"], present)
+    lower = max(acked, floor)
+    lost = missing_ack + missing_drop
+    lost += sum(1 for index in range(lower, committed) if index not in present)
+    corrupt += sum(1 for index in indexes if index < lower)   # came back
     # Dead letters: all that returned, maybe the one cut short, nothing else.
     letters = list(journal.dead_letters())
-    expected = [letter(index) for index in progress["letters"]]
-    if progress["lettering"] is not None and len(letters) == len(expected) + 1:
-        expected.append(letter(progress["lettering"]))
+    expected = [letter(index) for index in state["letters"]]
+    if state["lettering"] is not None and len(letters) == len(expected) + 1:
+        expected.append(letter(state["lettering"]))
     if letters != expected:
         corrupt += sum(1 for item in letters if item not in expected)
         lost += sum(1 for item in expected if item not in letters)
@@ -136,73 +231,119 @@ def check(progress, counts):
     return lost, corrupt
 
 
-def campaign_run(commits, push_every, batch, stride, seed):
-    device = FlashSim(BLOCKS, seed=seed)
-    os.VfsLfs2.mkfs(device)
-    template = device.snapshot()
-    # A clean run counts the program and erase operations: the cut points.
-    device.load(template)
+class Noted(Progress):
+    def after(self, cut, key):
+        """The value `key` takes next, at or after cut (the clean run's)."""
+        for ops, name, value in self.events:
+            if ops >= cut and name == key:
+                return value
+        return None
+
+
+def campaign_run(scenario, stride=STRIDE):
+    gc.collect()
+    device = setup(scenario)
+    template = BUFFERS[2]
+    # The clean run, logged.
+    device.log = []
+    device.reset_counters()
+    progress = Noted(device, initial(scenario))
+    progress.scenario = scenario
     mount(device, MOUNT)
-    progress = new_progress()
-    workload(progress, commits, push_every, batch)
+    workload(scenario, progress)
     unmount(MOUNT)
-    total = device.ops
+    log = device.log
+    device.log = None
+    total = len(log)
     counts = {"cuts": 0, "lost": 0, "corrupt": 0, "kinds": {}}
-    mount(device, MOUNT)
-    check(progress, counts)       # the clean run passes the same checks
+    recovered = DEVICES[1]
+    recovered.load(device.data)
+    mount(recovered, MOUNT)
+    check(progress, total + 1, counts)       # the clean run passes the same checks
     unmount(MOUNT)
     assert counts["lost"] == 0 and counts["corrupt"] == 0, counts
-    for cut in range(1, total + 1, stride):
-        # A new device each time: files the cut left open in the dead
-        # LittleFS instance are closed by the GC later, and must flush
-        # into their own (dead) flash, not into this run's.
-        device = None
-        gc.collect()
-        device = FlashSim(BLOCKS, data=template, seed=seed + cut)
-        mount(device, MOUNT)
-        progress = new_progress()
-        device.cut_after(cut)
-        try:
-            workload(progress, commits, push_every, batch)
-        except (OSError, JournalError):
-            pass
-        else:
-            raise AssertionError("power cut %d of %d did not stop the workload" % (cut, total))
+    progress.state(0)
+    for cut, kind, image in cut_images(template, log, scenario.seed, stride,
+                                       buffers=BUFFERS[0:2]):
+        recovered.load(image)
+        mount(recovered, MOUNT)
+        lost, corrupt = check(progress, cut, counts)
         unmount(MOUNT)
-        kind = device.cut_op
         counts["kinds"][kind] = counts["kinds"].get(kind, 0) + 1
-        # Power comes back on a copy of the flash: the dead device stays
-        # dead, so the old LittleFS instance (whose open files the GC may
-        # still close) can never write into the recovered flash.
-        device = FlashSim(BLOCKS, data=device.data)
-        mount(device, MOUNT)
-        lost, corrupt = check(progress, counts)
-        unmount(MOUNT)
+        counts["cuts"] += 1
         if lost or corrupt:
             print("cut %d (%s): %d lost, %d corrupt delivered, progress %r" % (
-                cut, kind, lost, corrupt, progress))
-        counts["cuts"] += 1
+                cut, kind, lost, corrupt, progress.state(cut)))
+        if cut % 256 == 0:
+            gc.collect()
     return total, counts
 
 
 def _report(name, total, counts):
-    print("journal power-loss: %d cut points, %d lost, %d corrupt delivered" % (
-        counts["cuts"], counts["lost"], counts["corrupt"]))
-    print("  (%s: %d operations in a clean run, cuts by kind %r)" % (
-        name, total, counts["kinds"]))
+    print("journal power-loss, %s: %d cut points, %d lost, %d corrupt delivered "
+          "(%d operations in the clean run, cuts by kind %r)" % (
+              name, counts["cuts"], counts["lost"], counts["corrupt"], total, counts["kinds"]))
     campaign.report("power-loss", cut_points=counts["cuts"], lost=counts["lost"],
                     corrupt_delivered=counts["corrupt"])
 
 
+def _run(number):
+    scenario = SCENARIOS[number]
+    total, counts = campaign_run(scenario)
+    _report(scenario.name, total, counts)
+    assert counts["cuts"] > 0
+    assert counts["lost"] == 0 and counts["corrupt"] == 0, counts
+
+
 def test_powerloss_pushes_of_ten():
-    # Frequent small pushes: acks interleave with nearly every commit.
-    total, counts = campaign_run(COMMITS, 7, 10, STRIDE, 11)
-    _report("pushes of ten", total, counts)
-    assert counts["lost"] == 0 and counts["corrupt"] == 0, counts
+    _run(0)
 
 
-def test_powerloss_backlog_and_wrap():
-    # Rarer pushes of a longer backlog: the ring wraps with commits pending.
-    total, counts = campaign_run(COMMITS, 40, 38, STRIDE, 23)
-    _report("backlog and wrap", total, counts)
-    assert counts["lost"] == 0 and counts["corrupt"] == 0, counts
+def test_powerloss_backlog_packing_reclaim():
+    _run(1)
+
+
+def test_powerloss_full_segments_dropped():
+    _run(2)
+
+
+def test_powerloss_full_ring_dropped():
+    _run(3)
+
+
+def test_powerloss_carried_over_from_format_1():
+    _run(4)
+
+
+def test_replay_equals_a_real_cut():
+    """The flash cut_images() builds for a cut point is, byte for byte,
+    the flash a real power cut leaves after the workload runs into it."""
+    scenario = SCENARIOS[1]
+    device = setup(scenario)
+    template = BUFFERS[2]
+    device.log = []
+    progress = Noted(device, initial(scenario))
+    # Without file times: LittleFS writes the clock's time with each file.
+    mount(device, MOUNT, mtime=False)
+    workload(scenario, progress)
+    unmount(MOUNT)
+    log = device.log
+    checked = 0
+    real = DEVICES[1]
+    for cut, kind, image in cut_images(template, log, scenario.seed, 97,
+                                       buffers=BUFFERS[0:2]):
+        real.load(template)
+        real._seed = scenario.seed + cut
+        # FlashSim draws the cut's length from its seed as cut_images does.
+        real.cut_after(cut)
+        mount(real, MOUNT, mtime=False)
+        try:
+            workload(scenario, Noted(real, initial(scenario)))
+        except OSError:
+            pass
+        except Exception:
+            pass
+        unmount(MOUNT)
+        assert real.data == image, "cut %d (%s) differs" % (cut, kind)
+        checked += 1
+    assert checked > 5
