@@ -376,14 +376,15 @@ class Journal:
             if checked and checked == self._read_small("c"):
                 raise OSError     # a capacity found to fit before: kept
             fs = os.statvfs(self.path)
-            # LittleFS counts each folder twice: the journal's own folders
-            # are added back as it counts them.
-            room = ((fs[4] if fs[4] <= fs[2] else 0) + self._next - self._first) * fs[1] + \
-                2 * OVERHEAD
+            # LittleFS counts each folder's two blocks twice (so free space
+            # may even come out below zero, as a 32-bit wrap): the journal's
+            # folders and segments are added back as it counts them.
+            free = fs[4] - (fs[4] >> 31 << 32)
+            room = (free + self._next - self._first) * fs[1] + 2 * OVERHEAD
         except (AttributeError, OSError):
             room = None     # no statvfs (Windows): trust the caller
         if capacity == "auto":
-            capacity = (room or 1 << 22) * (SHARE - 1) // SHARE - OVERHEAD
+            capacity = (1 << 22 if room is None else room) * (SHARE - 1) // SHARE - OVERHEAD
             capacity = max(BLOCK, capacity // BLOCK * BLOCK)
         elif room is not None and capacity + OVERHEAD > room:
             raise JournalError("journal capacity of %d bytes (and %d for its folders) does not "
