@@ -108,7 +108,14 @@ def _makedirs(path):
             os.mkdir(path if at < 0 else path[:at])
         except OSError as error:
             if error.args[0] != 17 and (at < 0 or error.args[0] == _ENOSPC):   # EEXIST
-                raise JournalError("cannot create the journal at %s: %s" % (path, error))
+                raise JournalError("cannot create the journal at %s: %s" % (path, _cause(error)))
+
+
+def _cause(error):
+    """An OSError as a message names it (MicroPython has no name for ENOSPC)."""
+    if error.args[0] == _ENOSPC:
+        return "[Errno 28] ENOSPC, no space left on the filesystem"
+    return str(error)
 
 
 def entries(path):
@@ -768,12 +775,9 @@ class Journal:
                     raise
 
     def _failure(self, error):
-        cause = error
-        if error.args[0] == _ENOSPC:
-            cause = "[Errno 28] ENOSPC, no space left on the filesystem"
-            if self.policy == "refuse":
-                return JournalFullError("journal full at %s: %s" % (self.path, cause))
-        return JournalError("cannot write the journal at %s: %s" % (self.path, cause))
+        if error.args[0] == _ENOSPC and self.policy == "refuse":
+            return JournalFullError("journal full at %s: %s" % (self.path, _cause(error)))
+        return JournalError("cannot write the journal at %s: %s" % (self.path, _cause(error)))
 
     def _write_state(self):
         """Write the ack state into the file not written last."""

@@ -286,13 +286,18 @@ def test_capacity_the_filesystem_cannot_hold_is_refused():
         journal = Journal(root + "/k", capacity_bytes=8 * BLOCK)
         assert _pending(journal) == [b"kept"]
         journal.close()
-        for path, figure in (("/k", 9 * BLOCK), ("/new", 8 * BLOCK)):
-            try:
-                Journal(root + path, capacity_bytes=figure)
-            except JournalError as error:
-                assert str(figure) in str(error) and "free" in str(error), str(error)
-            else:
-                raise AssertionError("a capacity that does not fit was accepted")
+        try:
+            Journal(root + "/k", capacity_bytes=9 * BLOCK)
+        except JournalError as error:
+            assert str(9 * BLOCK) in str(error) and "free" in str(error), str(error)
+        else:
+            raise AssertionError("a capacity that does not fit was accepted")
+        try:
+            Journal(root + "/new", capacity_bytes=BLOCK)
+        except JournalError as error:
+            assert "ENOSPC" in str(error), str(error)        # the real cause
+        else:
+            raise AssertionError("a journal was made on a full filesystem")
         for name in names:
             os.remove(name)
     finally:
