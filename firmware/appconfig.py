@@ -30,7 +30,7 @@ DEFAULTS = {
     "sample_interval": 60,
     "push": {"every_samples": 10, "max_interval": 900, "backlog_bytes": 8192,
              "max_points": 500},
-    "journal": {"path": "/data/journal", "capacity_bytes": 65536, "policy": "drop_oldest"},
+    "journal": {"path": "/data/journal", "capacity_bytes": "auto", "policy": "drop_oldest"},
     "storage": {"mount": "/"},
     "sleep": "light",
     "watchdog": 120,
@@ -142,6 +142,10 @@ def check_profile(profile):
         raise ConfigError("profile: sleep must be one of %s" % (SLEEP_MODES,))
     if profile["journal"]["policy"] not in POLICIES:
         raise ConfigError("profile: journal.policy must be one of %s" % (POLICIES,))
+    capacity = profile["journal"]["capacity_bytes"]
+    if capacity != "auto" and (type(capacity) is not int or capacity < 512):
+        raise ConfigError('profile: journal.capacity_bytes must be "auto" or a whole number '
+                          "of bytes from 512")
     if not profile["sample_interval"] or profile["sample_interval"] <= 0:
         raise ConfigError("profile: sample_interval must be a positive number of seconds")
     for sensor in profile["sensors"]:

@@ -18,6 +18,7 @@
 # Scale: UONEP_POWERLOSS_STRIDE (test every n-th cut point, default 1).
 import gc
 import os
+import struct
 import sys
 
 import campaign
@@ -44,23 +45,35 @@ def _setting(name, default):
 STRIDE = _setting("UONEP_POWERLOSS_STRIDE", 1)
 
 
-def record(index):
+def record(index, big=False):
     """Commit `index`: one value (a 27-byte frame) most of the time, now
-    and then a string long enough for two or three frames."""
+    and then a string long enough for two or three frames; with big, a
+    sample of three values and a status (about 90 bytes: a segment holds
+    about 40 of them, so packing comes often)."""
     if index % 9 == 4:
         return [BASE + index, 5, index, [["s", "%d:" % index + "x" * (100 + index * 37 % 200)]]]
+    if big:
+        return [BASE + index, 5, index, [["t", index % 100 / 4], ["count", index],
+                                         ["status", "ok %d" % index + "." * (index % 40)]]]
     return [BASE + index, 5, index, [["t", index % 100 / 4]]]
 
 
+BIG = [False]           # the scenario running has big records
+PAYLOADS = {}           # index -> payload, made once per scenario
+
+
 def payload(index):
-    return forward.encode_commit(*record(index))
+    data = PAYLOADS.get(index)
+    if data is None:
+        data = PAYLOADS[index] = forward.encode_commit(*record(index, BIG[0]))
+    return data
 
 
 def index_of(data):
-    decoded = forward.decode_commit(data)
-    if decoded is None or decoded[0] is None:
+    """The commit index a record was made for (its timestamp), or None."""
+    if len(data) < 5 or data[0] != 1:
         return None
-    return decoded[0] - BASE
+    return struct.unpack_from("<I", data, 1)[0] - BASE
 
 
 def letter(index):
@@ -68,28 +81,29 @@ def letter(index):
 
 
 class Scenario:
-    def __init__(self, name, commits, push_every, batch, capacity, seed, old=0):
+    def __init__(self, name, commits, push_every, batch, capacity, seed, old=0, big=False):
         self.name = name
         self.commits = commits
         self.push_every = push_every
         self.batch = batch
         self.capacity = capacity
         self.seed = seed
-        self.old = old          # commits made first by uonep 0.1's journal
+        self.old = old          # pending commits made first by uonep 0.1's journal
+        self.big = big
 
 
 SCENARIOS = (
     # Frequent small pushes: acks interleave with nearly every commit.
-    Scenario("pushes of ten", 330, 7, 10, 16384, 11),
+    Scenario("pushes of ten", 250, 7, 10, 16384, 11),
     # A backlog past the ring: packing, pushes that end inside a segment,
     # segments reclaimed once acknowledged through.
-    Scenario("backlog, packing and reclaim", 520, 170, 130, 65536, 23),
+    Scenario("backlog, packing and reclaim", 170, 80, 60, 65536, 23, big=True),
     # Full at three blocks: the oldest segment dropped to make room.
-    Scenario("full, segments dropped", 560, 280, 50, 3 * BLOCK, 37),
+    Scenario("full, segments dropped", 200, 100, 20, 3 * BLOCK, 37, big=True),
     # Full with the ring alone: its oldest commits dropped one by one.
     Scenario("full, ring commits dropped", 150, 60, 25, 1024, 41),
-    # A journal of format 1 with 60 pending commits carried over at open.
-    Scenario("carried over from format 1", 90, 20, 15, 16384, 53, old=60),
+    # A journal of format 1 with 25 pending commits carried over at open.
+    Scenario("carried over from format 1", 60, 20, 15, 16384, 53, old=25),
 )
 
 
@@ -118,6 +132,8 @@ def _devices():
 def setup(scenario):
     """The flash before the logged run (in DEVICES[0], a copy in
     BUFFERS[2]): empty, or holding a format 1 journal."""
+    BIG[0] = scenario.big
+    PAYLOADS.clear()
     device = _devices()[0]
     for block in range(BLOCKS):
         device.erase(block)
@@ -128,7 +144,7 @@ def setup(scenario):
         mount(device, MOUNT)
         old = journal_v1.Journal(PATH, capacity_bytes=16384)
         for index in range(scenario.old + 10):
-            old.commit(rpc.dumps(record(index)).encode("utf-8"))
+            old.commit(rpc.dumps(record(index, BIG[0])).encode("utf-8"))
         old.ack([position for position, _ in old.pending()][9])     # 10 acknowledged
         old.dead_letter(*letter(-1))
         old.close()
@@ -144,13 +160,16 @@ def workload(scenario, progress):
     journal = Journal(PATH, capacity_bytes=scenario.capacity)
     first = progress.initial["committed"]
     letters = progress.initial["letters"]
+    segments = 0
     for index in range(first, first + scenario.commits):
         progress.set("committing", True)
         journal.commit(payload(index))
         progress.set("committed", index + 1)
+        stats = journal.stats()
+        segments = max(segments, stats["segments"])
         # Pending commits are always the newest ones: what is below was
         # acknowledged or dropped.
-        progress.set("floor", index + 1 - journal.stats()["pending"])
+        progress.set("floor", index + 1 - stats["pending"])
         progress.set("committing", False)
         if index % scenario.push_every == scenario.push_every - 1:
             last = None
@@ -171,6 +190,7 @@ def workload(scenario, progress):
             letters = letters + (index,)
             progress.set("letters", letters)
             progress.set("lettering", None)
+    progress.exercised = {"segments": segments, "dropped": journal.stats()["dropped"]}
     journal.close()
 
 
@@ -255,7 +275,7 @@ def campaign_run(scenario, stride=STRIDE):
     log = device.log
     device.log = None
     total = len(log)
-    counts = {"cuts": 0, "lost": 0, "corrupt": 0, "kinds": {}}
+    counts = {"cuts": 0, "lost": 0, "corrupt": 0, "kinds": {}, "exercised": progress.exercised}
     recovered = DEVICES[1]
     recovered.load(device.data)
     mount(recovered, MOUNT)
@@ -293,6 +313,7 @@ def _run(number):
     _report(scenario.name, total, counts)
     assert counts["cuts"] > 0
     assert counts["lost"] == 0 and counts["corrupt"] == 0, counts
+    return counts["exercised"]
 
 
 def test_powerloss_pushes_of_ten():
@@ -300,15 +321,17 @@ def test_powerloss_pushes_of_ten():
 
 
 def test_powerloss_backlog_packing_reclaim():
-    _run(1)
+    assert _run(1)["segments"] >= 2          # packed, pushed from, reclaimed
 
 
 def test_powerloss_full_segments_dropped():
-    _run(2)
+    exercised = _run(2)
+    assert exercised["segments"] == 2 and exercised["dropped"] > 30, exercised   # two drops at least
 
 
 def test_powerloss_full_ring_dropped():
-    _run(3)
+    exercised = _run(3)
+    assert exercised["segments"] == 0 and exercised["dropped"] > 10, exercised
 
 
 def test_powerloss_carried_over_from_format_1():
