@@ -34,9 +34,9 @@ SCENARIOS = (
     (65536, 40, 20, 5, 2),
 )
 KINDS = ("bit", "byte", "burst", "cut", "extend", "zeros", "erased")
-ROUNDS = 5                  # cases per kind for each segment, state and letter file
-MULTI = 150                 # cases with two or three damaged files, per scenario
-LOST_STATES = 40            # both ack states lost, per scenario
+ROUNDS = 4                  # cases per kind for each segment, state and letter file
+MULTI = 120                 # cases with two or three damaged files, per scenario
+LOST_STATES = 30            # both ack states lost, per scenario
 
 
 class Random:

@@ -57,7 +57,7 @@ def _setting(name, default):
     return int(value) if value else default
 
 
-COMMITS = _setting("UONEP_POWERLOSS_COMMITS", 200)
+COMMITS = _setting("UONEP_POWERLOSS_COMMITS", 150)
 STRIDE = _setting("UONEP_POWERLOSS_STRIDE", 1)
 SPAN = max(COMMITS, 64)                  # commit indexes a run may use
 WINDOW = STEP * SPAN + 1000              # seconds of server time per run
@@ -166,11 +166,21 @@ class Tracker:
             return None
         return offset // STEP
 
+    def taken(self, cut):
+        """[(alias number, index)] the server had taken from the logged run
+        when operation `cut` was cut short."""
+        taken = []
+        for ops, kind, value in self.events:
+            if ops >= cut:
+                break
+            if kind == "sent":
+                taken.extend((value[0], index) for index, took in value[1] if took)
+        return taken
+
     def at(self, cut):
         """This tracker as it was when operation `cut` of the logged run
-        was cut short; returns the points the server had taken by then."""
+        was cut short."""
         self.reset()
-        taken = []
         for ops, kind, value in self.events:
             if ops >= cut:
                 break
@@ -186,10 +196,8 @@ class Tracker:
                     self.inflight.append((number, index))
                     if took:
                         self.sent[number][index] += 1
-                        taken.append((number, index))
         self.allowed = self.inflight
         self.inflight = []
-        return taken
 
 
 TRACK = Tracker(SPAN)
@@ -280,20 +288,23 @@ def scenario(plan, commits, last_push=True):
 
 # -- after the cut -------------------------------------------------------------
 
-def finish(plan, flush=True):
+def finish(plan, flush=True, refill=None):
     """Power is back: reopen, push the rest. Returns the push report, the
     journal's stats and dead letters (decoded), and the server's points of
-    the window, per alias (the window is then emptied for the next run)."""
+    the window, per alias; then (flush) the window is emptied and given
+    the points of refill, what the next run had sent before its cut."""
     client = new_client(plan)
     report = client.push()
     journal = client.journal
     stats = journal.stats()
     letters = [decode_commit(payload) for payload, _ in journal.dead_letters()]
     journal.close()
-    return report, stats, letters, read_window(client, flush)
+    return report, stats, letters, read_window(client, flush, refill)
 
 
-def read_window(client, flush=False):
+def read_window(client, flush=False, refill=None):
+    """The window's points per alias; with flush, then emptied (and given
+    the points refill lists: [(alias number, index)]), in the same request."""
     with client.batch() as batch:
         for alias in ALIASES:
             batch.read(alias, starttime=BASE, endtime=BASE + WINDOW - 1,
@@ -301,20 +312,18 @@ def read_window(client, flush=False):
         if flush:
             for alias in ALIASES:
                 batch.flush(alias, newerthan=BASE - 1, olderthan=BASE + WINDOW)
+        for number, alias in enumerate(ALIASES):
+            points = [[BASE + index * STEP, value_of(alias, index)]
+                      for taken, index in refill or () if taken == number]
+            if points:
+                batch.recordbatch(alias, points)
     return batch.results[0:len(ALIASES)]
 
 
 def put_back(taken):
-    """Store what the scenario had sent before the cut, as it was."""
-    if not taken:
-        return
-    client = new_client(None)
-    with client.batch() as batch:
-        for number, alias in enumerate(ALIASES):
-            points = [[BASE + index * STEP, value_of(alias, index)]
-                      for taken_number, index in taken if taken_number == number]
-            if points:
-                batch.recordbatch(alias, points)
+    """Store what a run had sent before its cut, as it was."""
+    if taken:
+        read_window(new_client(None), False, taken)
 
 
 def check(report, stats, letters, points):
@@ -424,14 +433,21 @@ def cut_runs(plan, log, stride=1, first=1, last=None):
     """Yield (cut, kind, lost, corrupt, duplicates) for every stride-th
     cut point from first through last."""
     recovered = DEVICES[1]
+    last = len(log) if last is None else min(last, len(log))
+    put_back(TRACK.taken(first))
     for cut, kind, image in cut_images(BUFFERS[2], log, 1, stride, buffers=BUFFERS[0:2]):
-        if cut < first or (last is not None and cut > last):
+        if cut > last:
+            break
+        if cut < first:
             continue
-        put_back(TRACK.at(cut))
+        # The window is flushed and refilled for the next cut point in the
+        # request that reads this one's points: one request fewer per cut.
+        refill = TRACK.taken(cut + stride) if cut + stride <= last else None
+        TRACK.at(cut)
         recovered.load(image)
         mount(recovered, MOUNT)
         try:
-            lost, corrupt, duplicates = check(*finish(plan))
+            lost, corrupt, duplicates = check(*finish(plan, True, refill))
         finally:
             unmount(MOUNT)
         yield cut, kind, lost, corrupt, duplicates
