@@ -11,8 +11,11 @@ metadata compaction reaches its steady state), it prints bytes programmed
 and blocks erased per commit, the ack and reclaim included.
 
 Layouts:
-  journal   uonep.journal.Journal: ring of inline slot files + ack state
-            ("journal:8192" gives its capacity_bytes, "segment:512" its size)
+  journal   uonep.journal.Journal: a ring of inline files packed into
+            segments ("journal:8192" gives its capacity_bytes)
+  v1        uonep 0.1's journal (tools/benchmarks/journal_v1.py): a ring of
+            inline slot files + ack state
+  (and "segment:512" gives a segment layout's size)
   file      one file per commit, deleted on ack
   segment   segment files of several commits (appended), ack pointer file,
             a segment deleted once wholly acknowledged
@@ -23,10 +26,11 @@ import os
 import sys
 
 _here = __file__.rpartition("/")[0] or "."
-sys.path[:0] = [_here + "/../firmware", _here + "/../tests"]
+sys.path[:0] = [_here + "/../firmware", _here + "/../tests", _here + "/benchmarks"]
 
+import journal_v1  # noqa: E402
 from flashsim import FlashSim  # noqa: E402
-from uonep.journal import Journal  # noqa: E402
+from uonep import journal  # noqa: E402
 
 MOUNT = "/flashcost"
 SEGMENT_BYTES = 1024
@@ -105,8 +109,10 @@ class AppendLog:
 
 
 class JournalLayout:
+    module = journal
+
     def __init__(self, path, capacity=65536):
-        self.journal = Journal(path, capacity_bytes=capacity)
+        self.journal = self.module.Journal(path, capacity_bytes=capacity)
 
     def commit(self, payload):
         self.journal.commit(payload)
@@ -119,8 +125,12 @@ class JournalLayout:
             self.journal.ack(last)
 
 
-LAYOUTS = {"journal": JournalLayout, "file": FilePerCommit, "segment": Segments,
-           "append": AppendLog}
+class JournalV1Layout(JournalLayout):
+    module = journal_v1
+
+
+LAYOUTS = {"journal": JournalLayout, "v1": JournalV1Layout, "file": FilePerCommit,
+           "segment": Segments, "append": AppendLog}
 
 
 def payload_for(n, size):
@@ -152,7 +162,7 @@ def main(argv):
     commits = int(argv[1]) if len(argv) > 1 else 2000
     size = int(argv[2]) if len(argv) > 2 else 100
     push_every = int(argv[3]) if len(argv) > 3 else 50
-    layouts = argv[4:] or ["journal", "file", "segment", "append"]
+    layouts = argv[4:] or ["journal", "v1", "file", "segment", "append"]
     print("flash cost per commit: %d commits of %d bytes, push+ack every %d"
           % (commits, size, push_every))
     for layout in layouts:
