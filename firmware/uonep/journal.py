@@ -834,10 +834,7 @@ class Journal:
                 os.rename(self._file("d~"), self._file("d"))
                 break
             except OSError as error:
-                if error.args[0] == _ENOENT and "/" in name and mode:
-                    _makedirs(self._file(name.split("/")[0]))   # a folder gone
-                    mode = mode[0] + "b"    # (once)
-                elif error.args[0] != _ENOSPC or not self._free():
+                if error.args[0] != _ENOSPC or not self._free():
                     raise self._failure(error)
         self._dead -= dropped
         self._dead_size -= offset
