@@ -152,22 +152,6 @@ class _Batch:
         """Add a commit's points unless that would break a limit (a batch
         always takes its first commit). True when taken, False when it
         did not fit, None when the record is unreadable."""
-        key = self.key
-        if key is not None and payload[0] == _TIMED and payload.startswith(key, 5) and \
-                (max_points is None or self.count < max_points):
-            # The common case, kept short: one point, timed, of the resource
-            # of the commit before.
-            at = 5 + len(key)
-            if payload[at] + at + 1 == len(payload):
-                text = b",[%d,%s]" % (struct.unpack_from("<I", payload, 1)[0], payload[at + 1:])
-                size = self.size + len(text)
-                if size > max_bytes:
-                    return False
-                self.buffer.extend(text)
-                self.size = size
-                self.count += 1
-                self.last = position
-                return True
         groups = len(self.groups)
         size = self.size
         marks = []            # (group, its length before) to take it back
@@ -289,7 +273,24 @@ class Forwarder:
     def _collect(self, max_points, max_bytes):
         """The next batch, read from the journal up to what fits in one request."""
         batch = _Batch()
+        limit = 1 << 30 if max_points is None else max_points
+        unpack = struct.unpack_from
         for position, payload in self.journal.pending():
+            key = batch.key
+            if key and payload[0] == _TIMED and payload.startswith(key, 5) and \
+                    batch.count < limit:
+                # The common case, kept short: one timed point, of the
+                # resource of the commit before.
+                at = 6 + len(key)
+                if payload[at - 1] + at == len(payload):
+                    text = b",[%d,%s]" % (unpack("<I", payload, 1)[0], payload[at:])
+                    if batch.size + len(text) > max_bytes:
+                        break
+                    batch.buffer.extend(text)
+                    batch.size += len(text)
+                    batch.count += 1
+                    batch.last = position
+                    continue
             taken = batch.take(position, payload, self, max_bytes, max_points)
             if taken is None:
                 # A record the journal's CRC passed but that is not ours:

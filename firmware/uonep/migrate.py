@@ -16,7 +16,7 @@ import binascii
 import os
 import struct
 
-from .journal import entries
+from .journal import _names
 
 GROUP = 16          # version 1 slot files per folder
 
@@ -161,13 +161,13 @@ def _copy(source, target):
 
 def _remove_tree(path):
     try:
-        found = list(entries(path))
+        names = list(_names(path))
     except OSError:
         return
-    for name, folder in found:
+    for name in names:
         name = path + "/" + name
-        if folder:
-            _remove_tree(name)
-        else:
+        try:
             os.remove(name)
+        except OSError:
+            _remove_tree(name)      # a folder
     os.rmdir(path)

@@ -144,7 +144,7 @@ def test_bad_arguments_refused():
         try:
             journal.commit(b"x" * (BLOCK - 300))      # more than a segment holds
         except JournalError as error:
-            assert "larger than the journal can hold" in str(error)
+            assert "too large for the journal" in str(error)
         else:
             raise AssertionError("an oversized payload was accepted")
         journal.close()
