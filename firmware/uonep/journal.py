@@ -71,7 +71,7 @@ full, or the filesystem runs out of space (ENOSPC) for any write of it,
 ring commits when there is no segment), "refuse" raises JournalFullError.
 
 A journal of format 1 (uonep 0.1: a ring of slot files) is carried over at
-open, crash-safely (uonep.migrate).
+open, crash-safely (uonep.journal_rare).
 """
 
 import binascii
@@ -103,25 +103,6 @@ POLICIES = ("drop_oldest", "refuse")
 
 def _crc(data, value=0):
     return binascii.crc32(data, value) & 0xFFFFFFFF
-
-
-def _cause(error):
-    """An OSError, named (MicroPython has no name for ENOSPC)."""
-    if error.args[0] == _ENOSPC:
-        return "[Errno 28] ENOSPC, no space left on the filesystem"
-    return str(error)
-
-
-def _makedirs(path):
-    """Make path and its missing parents."""
-    at = 0
-    while at >= 0:
-        at = path.find("/", at + 1)
-        try:
-            os.mkdir(path if at < 0 else path[:at])
-        except OSError as error:
-            if error.args[0] != 17 and (at < 0 or error.args[0] == _ENOSPC):   # EEXIST
-                raise JournalError("cannot make %s: %s" % (path, _cause(error)))
 
 
 def _names(path):
@@ -176,13 +157,11 @@ class Journal:
     dead_bytes: the bound of the dead-letter store."""
 
     def __init__(self, path, capacity_bytes="auto", policy="drop_oldest", dead_bytes=8192):
-        if policy not in POLICIES:
-            raise ValidationError("journal policy must be 'drop_oldest' or 'refuse'")
-        if capacity_bytes != "auto" and (type(capacity_bytes) is not int or
-                                         capacity_bytes < 512):
-            raise ValidationError('journal capacity must be "auto" or at least 512 bytes')
-        if type(dead_bytes) is not int or dead_bytes < 1024:
-            raise ValidationError("dead_bytes must be at least 1024")
+        if policy not in POLICIES or type(dead_bytes) is not int or dead_bytes < 1024 or \
+                capacity_bytes != "auto" and (type(capacity_bytes) is not int or
+                                              capacity_bytes < 512):
+            raise ValidationError('journal: policy "drop_oldest" or "refuse", capacity_bytes '
+                                  '"auto" or 512 and up, dead_bytes 1024 and up')
         self.path = path.rstrip("/") or "/"
         self.policy = policy
         self.dead_bytes = dead_bytes
@@ -213,7 +192,7 @@ class Journal:
         count = (size + DATA - 1) // DATA or 1
         framed = size + count * _HEAD
         if size > MAX_PAYLOAD or framed > min(BLOCK, self.capacity):
-            raise JournalError("a payload of %d bytes is too large for the journal" % size)
+            raise JournalError("a commit of %d bytes is too large" % size)
         self._room(count, framed)
         mirror = self._mirror
         view = self._view
@@ -244,7 +223,7 @@ class Journal:
         """Acknowledge the commit at position and every one before it."""
         self._check()
         if position >= self._head:
-            raise JournalError("nothing was committed at position %d" % position)
+            raise JournalError("no commit at position %d" % position)
         if position >= self._acked:
             self._advance(position + 1, 0, *self._count(position))
 
@@ -252,13 +231,15 @@ class Journal:
         """Keep payload with a reason in the dead-letter store, durably."""
         self._check(payload)
         text = str(reason).encode("utf-8")[:1024]
-        head = struct.pack("<2sHH", _DEAD, len(payload), len(text))
-        letter = head + struct.pack("<I", _crc(text, _crc(payload, _crc(head[2:])))) + \
-            bytes(payload) + text
+        letter = bytearray(struct.pack("<2sHH4x", _DEAD, len(payload), len(text)))
+        letter += payload
+        letter += text
+        struct.pack_into("<I", letter, 6, _crc(letter[10:], _crc(letter[2:6])))
         if len(letter) > self.dead_bytes // 2:
             raise JournalError("a dead letter of %d bytes is too large" % len(letter))
         if self._dead_size + len(letter) > self.dead_bytes:
-            self._trim_dead(len(letter))
+            from .journal_rare import trim_dead
+            trim_dead(self, len(letter))
         self._store("d", letter, "ab")
         self._dead += 1
         self._dead_size += len(letter)
@@ -292,31 +273,13 @@ class Journal:
 
     # -- opening and recovery -------------------------------------------------
     def _open(self, capacity):
-        path = self.path
         state = self._read_state()
         fresh = False
-        if state is None:       # new, version 1, or its ack state lost
-            try:
-                names = list(_names(path))
-            except OSError:
-                try:
-                    os.stat(path + ".v2")
-                except OSError:
-                    _makedirs(path)
-                    names = []
-                else:
-                    from .migrate import finish
-                    finish(path)                 # a carrying over cut short
-                    return self._open(capacity)
-            if [name for name in names if name in "JABD" or name.isdigit()]:
-                from .migrate import migrate
-                migrate(path, capacity, self.policy, self.dead_bytes)
+        if state is None:       # new, of format 1, or its ack state lost
+            from .journal_rare import prepare
+            fresh = prepare(self, capacity)
+            if fresh is None:
                 return self._open(capacity)
-            fresh = not names
-            if "s" not in names:
-                for group in range(RING // GROUP):
-                    _makedirs(self._file("r%d" % group))
-                _makedirs(self._file("s"))
         first = last = -1
         for name in _names(self._file("s")):
             if name.isdigit():
@@ -335,7 +298,8 @@ class Journal:
                 self._remove(self._next - 1)
                 self._next -= 1
         if state is None and not fresh:
-            self._acked = self._oldest()
+            from .journal_rare import oldest
+            self._acked = oldest(self)
         self._load_ring(max(self._acked, packed))
         if state is None:
             self._write_state()
@@ -353,30 +317,21 @@ class Journal:
         self._dead = len(list(_letters(data)))
 
     def _size(self, capacity):
-        """Set self.capacity: as given (refused the first time if the
-        filesystem cannot hold it), or from the free space ("auto")."""
-        checked = None if capacity == "auto" else b"%d" % capacity
-        room = None
+        """Set self.capacity: the one found for this figure before (file
+        c), else sized now (uonep.journal_rare.size)."""
+        asked = ("%s " % capacity).encode()
+        known = self._read("c") or b""
         try:
-            if checked is None or checked != self._read("c"):
-                fs = os.statvfs(self.path)
-                # LittleFS counts each folder's two blocks twice, so its
-                # free space may be below zero (a 32-bit wrap): the
-                # journal's own folders and segments are added back.
-                room = (fs[4] - (fs[4] >> 31 << 32) + self._next - self._first) * fs[1] + \
-                    2 * OVERHEAD
-        except (AttributeError, OSError):
-            pass        # no statvfs (Windows): trust the caller
-        if checked is None:
-            capacity = (1 << 22 if room is None else room) * (SHARE - 1) // SHARE - OVERHEAD
-            capacity = max(BLOCK, capacity // BLOCK * BLOCK)
-        elif room is not None:
-            if capacity + OVERHEAD > room:
-                raise JournalError("journal capacity of %d bytes (and %d for its folders) does "
-                                   "not fit the %d bytes free at %s" % (capacity, OVERHEAD, room,
-                                                                        self.path))
-            self._store("c", checked)
-        self.capacity = capacity
+            found = int(known[len(asked):]) if known.startswith(asked) else 0
+            # (A damaged file: an "auto" capacity is whole blocks, another
+            # the figure given.)
+            if found != capacity and (capacity != "auto" or found < BLOCK or found % BLOCK):
+                raise ValueError
+            self.capacity = found
+        except ValueError:
+            from .journal_rare import size
+            self.capacity = size(self, capacity)
+            self._store("c", asked + str(self.capacity).encode())
 
     def _read_state(self):
         best = None
@@ -386,23 +341,14 @@ class Journal:
                     _crc(data[4:]) == struct.unpack_from("<I", data)[0]:
                 fields = struct.unpack_from(_STATE, data, 4)
                 if fields[0] != VERSION:
-                    raise JournalError("journal at %s has format version %d; this uonep reads "
-                                       "version %d" % (self.path, fields[0], VERSION))
+                    from .journal_rare import foreign
+                    raise foreign(self, fields[0])
                 if best is None or (fields[1] - best[1]) & 0xFFFF < 0x8000:
                     best = fields
         if best:
             (_, self._generation, self._acked, self._dropped, self._corrupt,
              self._corrupt_through, self._dead_dropped) = best
         return best
-
-    def _oldest(self):
-        """The ack point when the state is lost: the oldest commit on flash."""
-        for number in range(self._first, self._next):
-            for seq, flags, _, _ in _frames(self._read("s/%d" % number) or b""):
-                if flags & _FIRST:
-                    return seq
-        found = [seq for seq in map(self._read_slot, range(RING)) if seq >= 0] or [0]
-        return max(min(found), max(found) + 1 - RING)
 
     def _load_ring(self, start):
         """Read the ring's frames from start to the end of the log into the mirror."""
@@ -557,8 +503,9 @@ class Journal:
                     if error.args[0] != _ENOSPC or self.policy == "refuse":
                         raise self._failure(error)
             elif self.policy == "refuse":
-                raise JournalFullError("journal full: %d commits pending" % self._pending)
-            self._drop_ring(count, framed)
+                raise self._failure(None)
+            from .journal_rare import drop_ring
+            drop_ring(self, count, framed)
         if self._high + framed > BLOCK:
             # Move the pending frames to the front, in pieces that never
             # overlap (and back to a block's worth of RAM).
@@ -577,7 +524,7 @@ class Journal:
         """Write the ring's pending frames as the next segment file."""
         if self._next - self._first >= self.capacity // BLOCK - 1:
             if self.policy == "refuse":
-                raise JournalFullError("journal full: %d commits pending" % self._pending)
+                raise self._failure(None)
             self._drop_segment()
         self._end = (-1, 0)
         self._write("s/%d" % self._next, self._view[self._low:self._high])
@@ -596,22 +543,6 @@ class Journal:
             commits += 1
             total += size
         self._advance(max(self._acked, self._segment_end(self._first)), commits, commits, total)
-
-    def _drop_ring(self, count, framed):
-        """Drop the ring's oldest commits until count frames of framed bytes fit."""
-        commits = total = 0
-        start = self._start
-        low = self._low
-        for seq, flags, begin, end in _frames(self._mirror, self._low, self._high):
-            if self._head - start + count <= RING and \
-                    self._high - low + framed <= min(BLOCK, self.capacity):
-                break
-            total += end - begin
-            if not flags & 0x7F:
-                commits += 1
-                start = seq + 1
-                low = end
-        self._advance(start, commits, commits, total)
 
     def _free(self):
         """Out of space: drop the oldest segment if the policy allows. True
@@ -714,14 +645,14 @@ class Journal:
             except OSError as error:
                 if error.args[0] == 2 and folder:    # ENOENT
                     folder = False
-                    _makedirs(self._file(name[0:name.find("/")]))
+                    from .journal_rare import makedirs
+                    makedirs(self._file(name[0:name.find("/")]))
                 elif error.args[0] != _ENOSPC or not self._free():
                     raise
 
     def _failure(self, error):
-        if error.args[0] == _ENOSPC and self.policy == "refuse":
-            return JournalFullError("journal full at %s: %s" % (self.path, _cause(error)))
-        return JournalError("cannot write the journal at %s: %s" % (self.path, _cause(error)))
+        from .journal_rare import failure
+        return failure(self, error)
 
     def _write_state(self):
         """Write the ack state into the file not written last."""
@@ -739,25 +670,3 @@ class Journal:
             raise JournalError("the journal at %s is closed" % self.path)
         if not isinstance(payload, (bytes, bytearray, memoryview)):
             raise ValidationError("a journal payload must be bytes")
-
-    def _trim_dead(self, size):
-        """Drop the oldest dead letters until size more bytes leave the
-        store at most half full (a new file, then renamed)."""
-        data = self._read("d") or b""
-        dropped = start = 0
-        for end, _, _ in _letters(data):
-            if len(data) - start + size <= self.dead_bytes // 2:
-                break
-            start = end
-            dropped += 1
-        if len(data) - start + size > self.dead_bytes // 2:
-            start = len(data)
-        self._store("d~", data[start:])
-        try:
-            os.rename(self._file("d~"), self._file("d"))
-        except OSError as error:
-            raise self._failure(error)
-        self._dead -= dropped
-        self._dead_size -= start
-        self._dead_dropped += dropped
-        self._write_state()

@@ -1,0 +1,315 @@
+"""The journal's rare paths, imported only when one is taken (a sampling
+device does not load them): making a new journal, carrying a journal of
+format 1 over, finding the ack point of a journal whose ack state is lost,
+trimming a full dead-letter store, making a ring folder that is gone.
+
+Carrying over a journal of format 1 (uonep 0.1: a ring of slot files in
+group folders, header J, ack state A/B, dead letters D) is crash-safe in
+three steps, each of which the next open resumes:
+1. the pending commits (converted to today's records) and the dead letters
+   are written to a new journal at PATH.v2 (made again from nothing if a
+   cut left one);
+2. PATH (format 1) is renamed PATH.v1 and removed;
+3. PATH.v2 is renamed PATH.
+Until step 2 the format 1 journal is whole, and step 1 starts over; from
+step 2 on PATH.v2 is whole, and finish() completes steps 2 and 3. Nothing
+is lost and nothing is delivered twice.
+"""
+
+import binascii
+import os
+import struct
+
+from .errors import JournalError, JournalFullError
+from .journal import (_ENOSPC, BLOCK, GROUP as _RING_GROUP, OVERHEAD, RING, SHARE, VERSION,
+                      _frames, _letters, _names)
+
+GROUP = 16          # format 1 slot files per folder
+
+
+def _cause(error):
+    """An OSError, named (MicroPython has no name for ENOSPC)."""
+    if error.args[0] == _ENOSPC:
+        return "[Errno 28] ENOSPC, no space left on the filesystem"
+    return str(error)
+
+
+def failure(journal, error):
+    """The error to raise for a write that failed (error None: the journal
+    is full and its policy is "refuse")."""
+    if error is None or error.args[0] == _ENOSPC and journal.policy == "refuse":
+        return JournalFullError("journal full at %s: %d commits pending%s" % (
+            journal.path, journal._pending, "" if error is None else "; " + _cause(error)))
+    return JournalError("cannot write the journal at %s: %s" % (journal.path, _cause(error)))
+
+
+def foreign(journal, version):
+    return JournalError("journal at %s has format version %d; this uonep reads version %d"
+                        % (journal.path, version, VERSION))
+
+
+def drop_ring(journal, count, framed):
+    """Drop the ring's oldest commits until count frames of framed bytes
+    fit (a journal of the ring alone, or one the filesystem has no room
+    for a segment of)."""
+    commits = total = 0
+    start = journal._start
+    low = journal._low
+    for seq, flags, begin, end in _frames(journal._mirror, journal._low, journal._high):
+        if journal._head - start + count <= RING and \
+                journal._high - low + framed <= min(BLOCK, journal.capacity):
+            break
+        total += end - begin
+        if not flags & 0x7F:
+            commits += 1
+            start = seq + 1
+            low = end
+    journal._advance(start, commits, commits, total)
+
+
+def makedirs(path):
+    """Make path and its missing parents."""
+    at = 0
+    while at >= 0:
+        at = path.find("/", at + 1)
+        try:
+            os.mkdir(path if at < 0 else path[:at])
+        except OSError as error:
+            if error.args[0] != 17 and (at < 0 or error.args[0] == _ENOSPC):   # EEXIST
+                raise JournalError("cannot make %s: %s" % (path, _cause(error)))
+
+
+def prepare(journal, capacity):
+    """A journal without an ack state: True when it is new (made now),
+    False when its state is lost, None when it was of format 1 (carried
+    over, or the carrying over finished: open it again)."""
+    path = journal.path
+    try:
+        names = list(_names(path))
+    except OSError:
+        try:
+            os.stat(path + ".v2")
+        except OSError:
+            makedirs(path)
+            names = []
+        else:
+            finish(path)                 # a carrying over cut short
+            return None
+    if [name for name in names if name in ("J", "A", "B", "D") or name.isdigit()]:
+        migrate(path, capacity, journal.policy, journal.dead_bytes)
+        return None
+    if "s" not in names:
+        for group in range(RING // _RING_GROUP):
+            makedirs(journal._file("r%d" % group))
+        makedirs(journal._file("s"))
+    return not names
+
+
+def size(journal, capacity):
+    """The capacity of a journal: as given, refused when the filesystem
+    cannot hold it; or "auto", (SHARE - 1) / SHARE of the room (the free
+    space and what the journal holds) less its folders, in whole blocks."""
+    room = None
+    try:
+        fs = os.statvfs(journal.path)
+        # LittleFS counts each folder's two blocks twice, so its free space
+        # may come out below zero (a 32-bit wrap): the journal's own folders
+        # and segments are added back as it counts them.
+        room = (fs[4] - (fs[4] >> 31 << 32) + journal._next - journal._first) * fs[1] + \
+            2 * OVERHEAD
+    except (AttributeError, OSError):
+        pass        # no statvfs (Windows): trust the caller
+    if capacity == "auto":
+        capacity = (1 << 22 if room is None else room) * (SHARE - 1) // SHARE - OVERHEAD
+        return max(BLOCK, capacity // BLOCK * BLOCK)
+    if room is not None and capacity + OVERHEAD > room:
+        raise JournalError("journal capacity of %d bytes (and %d for its folders) does not "
+                           "fit the %d bytes free at %s" % (capacity, OVERHEAD, room,
+                                                            journal.path))
+    return capacity
+
+
+def oldest(journal):
+    """The ack point when the state is lost: the oldest commit on flash."""
+    for number in range(journal._first, journal._next):
+        for seq, flags, _, _ in _frames(journal._read("s/%d" % number) or b""):
+            if flags & 0x80:
+                return seq
+    found = [seq for seq in map(journal._read_slot, range(RING)) if seq >= 0] or [0]
+    return max(min(found), max(found) + 1 - RING)
+
+
+def trim_dead(journal, size):
+    """Drop the oldest dead letters until size more bytes leave the store
+    at most half full (a new file, then renamed over the old)."""
+    data = journal._read("d") or b""
+    half = journal.dead_bytes // 2
+    dropped = start = 0
+    for end, _, _ in _letters(data):
+        if len(data) - start + size <= half:
+            break
+        start = end
+        dropped += 1
+    if len(data) - start + size > half:
+        start = len(data)
+    journal._store("d~", data[start:])
+    try:
+        os.rename(journal._file("d~"), journal._file("d"))
+    except OSError as error:
+        raise journal._failure(error)
+    journal._dead -= dropped
+    journal._dead_size -= start
+    journal._dead_dropped += dropped
+    journal._write_state()
+
+
+def migrate(path, capacity, policy, dead_bytes):
+    from .journal import Journal
+
+    _remove_tree(path + ".v2")
+    slots, acked, dropped = _state(path)
+    journal = Journal(path + ".v2", capacity, policy, dead_bytes)
+    for payload in _pending(path, slots, acked):
+        journal.commit(_convert(payload))
+    journal._dropped += dropped
+    journal._dirty = True
+    journal.close()
+    try:
+        _copy(path + "/D", path + ".v2/d")
+    except OSError:
+        pass      # no dead letters
+    os.rename(path, path + ".v1")
+    finish(path)
+
+
+def finish(path):
+    """Steps 2 and 3, once PATH.v2 is whole and PATH renamed PATH.v1."""
+    _remove_tree(path + ".v1")
+    os.rename(path + ".v2", path)
+
+
+def _convert(payload):
+    """A version 1 record (JSON [timestamp, boot, ticks, points]) in
+    today's format; as it was when it cannot be read (push dead-letters it)."""
+    import json
+
+    from . import forward
+    try:
+        timestamp, boot, ticks, points = json.loads(payload)
+        if any(len(point) > 2 for point in points):
+            # Points kept back from a failed call, each with its own time.
+            return forward.encode_groups([(point[0], [[point[2] if len(point) > 2 else
+                                                        timestamp, point[1]]])
+                                          for point in points])
+        return forward.encode_commit(timestamp, boot, ticks, points)
+    except Exception:
+        return payload
+
+
+def _crc(data):
+    return binascii.crc32(data) & 0xFFFFFFFF
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read(4096)
+    except OSError:
+        return None
+
+
+def _state(path):
+    """(slots, first unacknowledged sequence number or None, dropped)."""
+    slots = None
+    data = _read(path + "/J")
+    if data and len(data) == 12 and _crc(data[0:8]) == struct.unpack("<I", data[8:12])[0]:
+        slots = struct.unpack("<3sBI", data[0:8])[2]
+    best = None
+    for name in ("A", "B"):
+        data = _read(path + "/" + name)
+        if data and len(data) == 29 and _crc(data[4:]) == struct.unpack("<I", data[0:4])[0]:
+            fields = struct.unpack("<BIIIIII", data[4:])
+            if fields[0] == 1 and (best is None or fields[1] > best[1]):
+                best = fields
+    if best is not None:
+        slots = slots or best[2]
+        return slots, best[3], best[4]
+    if slots is None:
+        slots = 0
+        for group in _numbers(path):
+            for slot in _numbers("%s/%d" % (path, group)):
+                slots = max(slots, group * GROUP + slot + 1)
+    return slots, None, 0
+
+
+def _numbers(folder):
+    try:
+        return [int(name) for name in os.listdir(folder) if name.isdigit()]
+    except OSError:
+        return []
+
+
+def _chunk(path, slots, sequence):
+    """(seq, part, more, data) of the slot for sequence, or None."""
+    slot = sequence % slots
+    data = _read("%s/%d/%d" % (path, slot // GROUP, slot % GROUP))
+    if not data or len(data) < 10 or len(data) > 128 or \
+            _crc(data[4:]) != struct.unpack("<I", data[0:4])[0]:
+        return None
+    seq, part, more = struct.unpack("<IBB", data[4:10])
+    return seq, part, more, data[10:]
+
+
+def _pending(path, slots, acked):
+    """The version 1 pending commits, oldest first; damage skipped."""
+    if slots < 1:
+        return
+    if acked is None:
+        newest = -1
+        for sequence in range(slots):
+            chunk = _chunk(path, slots, sequence)
+            if chunk and chunk[0] % slots == sequence:
+                newest = max(newest, chunk[0])
+        acked = max(0, newest + 1 - slots)
+    parts = None
+    for sequence in range(acked, acked + slots):
+        chunk = _chunk(path, slots, sequence)
+        if chunk is None or chunk[0] != sequence:
+            if chunk is not None and chunk[0] < sequence:
+                return        # an older lap: the end of the log
+            parts = None
+            continue
+        _, part, more, data = chunk
+        if part == 0:
+            parts = data
+        elif parts is None or len(parts) != part * 118:
+            parts = None
+            continue
+        else:
+            parts += data
+        if more == 0:
+            yield parts
+            parts = None
+
+
+def _copy(source, target):
+    with open(source, "rb") as f, open(target, "wb") as out:
+        while True:
+            data = f.read(512)
+            if not data:
+                break
+            out.write(data)
+
+
+def _remove_tree(path):
+    try:
+        names = list(_names(path))
+    except OSError:
+        return
+    for name in names:
+        name = path + "/" + name
+        try:
+            os.remove(name)
+        except OSError:
+            _remove_tree(name)      # a folder
+    os.rmdir(path)
