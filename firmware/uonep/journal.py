@@ -95,7 +95,6 @@ OVERHEAD = (RING // GROUP + 2) * 2 * BLOCK
 SHARE = 4                    # "auto": (SHARE - 1) / SHARE of the room
 _STATE = "<BHIIIII"
 _STATE_SIZE = 27             # with its crc32: 28 at most is one 64-byte write
-_DEAD = b"\xdeL"
 _ENOSPC = 28
 
 POLICIES = ("drop_oldest", "refuse")
@@ -131,20 +130,6 @@ def _frames(data, at=0, length=None):
             at += 1
             continue
         yield seq, flags, at + _HEAD, end
-        at = end
-
-
-def _letters(data):
-    """(end, payload, reason) of each valid dead letter in data, skipping damage."""
-    at = 0
-    while at + 10 <= len(data):
-        size, text = struct.unpack_from("<HH", data, at + 2)
-        end = at + 10 + size + text
-        if data[at:at + 2] != _DEAD or end > len(data) or struct.unpack_from(
-                "<I", data, at + 6)[0] != _crc(data[at + 10:end], _crc(data[at + 2:at + 6])):
-            at += 1
-            continue
-        yield end, data[at + 10:end - text], data[end - text:end]
         at = end
 
 
@@ -230,24 +215,14 @@ class Journal:
     def dead_letter(self, payload, reason):
         """Keep payload with a reason in the dead-letter store, durably."""
         self._check(payload)
-        text = str(reason).encode("utf-8")[:1024]
-        letter = bytearray(struct.pack("<2sHH4x", _DEAD, len(payload), len(text)))
-        letter += payload
-        letter += text
-        struct.pack_into("<I", letter, 6, _crc(letter[10:], _crc(letter[2:6])))
-        if len(letter) > self.dead_bytes // 2:
-            raise JournalError("a dead letter of %d bytes is too large" % len(letter))
-        if self._dead_size + len(letter) > self.dead_bytes:
-            from .journal_rare import trim_dead
-            trim_dead(self, len(letter))
-        self._store("d", letter, "ab")
-        self._dead += 1
-        self._dead_size += len(letter)
+        from .journal_rare import dead_letter
+        dead_letter(self, payload, reason)
 
     def dead_letters(self):
         """Yield (payload, reason) for every dead letter, oldest first."""
         self._check()
-        for _, payload, text in _letters(self._read("d") or b""):
+        from .journal_rare import letters
+        for _, payload, text in letters(self._read("d") or b""):
             yield payload, text.decode("utf-8")
 
     def stats(self):
@@ -295,8 +270,8 @@ class Journal:
         while self._next > self._first and not packed:
             packed = self._segment_end(self._next - 1)
             if not packed:
-                self._remove(self._next - 1)
                 self._next -= 1
+                self._remove("s/%d" % self._next)
         if state is None and not fresh:
             from .journal_rare import oldest
             self._acked = oldest(self)
@@ -312,9 +287,11 @@ class Journal:
                 self._write_state()
             except JournalError:
                 pass     # counted again next time; nothing else is at stake
-        data = self._read("d") or b""
-        self._dead_size = len(data)
-        self._dead = len(list(_letters(data)))
+        data = self._read("d")
+        if data:
+            from .journal_rare import letters
+            self._dead_size = len(data)
+            self._dead = len(list(letters(data)))
 
     def _size(self, capacity):
         """Set self.capacity: the one found for this figure before (file
@@ -361,7 +338,8 @@ class Journal:
             if found > seq:
                 # A later lap than the ack state knows (an older generation
                 # of it survived): the ring starts one lap before its newest.
-                return self._load_ring(max(map(self._read_slot, range(RING))) + 1 - RING)
+                from .journal_rare import oldest
+                return self._load_ring(oldest(self, True))
             if found == seq:
                 size = self._buffer[4]
                 if at + size > len(self._mirror):
@@ -620,7 +598,7 @@ class Journal:
     def _remove(self, name):
         self._end = (-1, 0)
         try:
-            os.remove(self._file(name if type(name) is str else "s/%d" % name))
+            os.remove(self._file(name))
         except OSError:
             pass   # gone already, or removed at the next open
 

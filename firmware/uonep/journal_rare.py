@@ -16,13 +16,12 @@ step 2 on PATH.v2 is whole, and finish() completes steps 2 and 3. Nothing
 is lost and nothing is delivered twice.
 """
 
-import binascii
 import os
 import struct
 
 from .errors import JournalError, JournalFullError
 from .journal import (_ENOSPC, BLOCK, GROUP as _RING_GROUP, OVERHEAD, RING, SHARE, VERSION,
-                      _frames, _letters, _names)
+                      _crc, _frames, _names)
 
 GROUP = 16          # format 1 slot files per folder
 
@@ -129,14 +128,46 @@ def size(journal, capacity):
     return capacity
 
 
-def oldest(journal):
-    """The ack point when the state is lost: the oldest commit on flash."""
-    for number in range(journal._first, journal._next):
+def oldest(journal, ring=False):
+    """The ack point when the state is lost: the oldest commit on flash
+    (ring: in the ring, whose newest frame is a lap at most ahead)."""
+    for number in range(journal._next if ring else journal._first, journal._next):
         for seq, flags, _, _ in _frames(journal._read("s/%d" % number) or b""):
             if flags & 0x80:
                 return seq
     found = [seq for seq in map(journal._read_slot, range(RING)) if seq >= 0] or [0]
     return max(min(found), max(found) + 1 - RING)
+
+
+def letters(data):
+    """(end, payload, reason) of each valid dead letter in data, skipping damage."""
+    at = 0
+    while at + 10 <= len(data):
+        size, text = struct.unpack_from("<HH", data, at + 2)
+        end = at + 10 + size + text
+        if data[at:at + 2] != b"\xdeL" or end > len(data) or struct.unpack_from(
+                "<I", data, at + 6)[0] != _crc(data[at + 10:end], _crc(data[at + 2:at + 6])):
+            at += 1
+            continue
+        yield end, data[at + 10:end - text], data[end - text:end]
+        at = end
+
+
+def dead_letter(journal, payload, reason):
+    """Append a dead letter (trimming the store first if it would pass
+    its bound)."""
+    text = str(reason).encode("utf-8")[:1024]
+    letter = bytearray(struct.pack("<2sHH4x", b"\xdeL", len(payload), len(text)))
+    letter += payload
+    letter += text
+    struct.pack_into("<I", letter, 6, _crc(letter[10:], _crc(letter[2:6])))
+    if len(letter) > journal.dead_bytes // 2:
+        raise JournalError("a dead letter of %d bytes is too large" % len(letter))
+    if journal._dead_size + len(letter) > journal.dead_bytes:
+        trim_dead(journal, len(letter))
+    journal._store("d", letter, "ab")
+    journal._dead += 1
+    journal._dead_size += len(letter)
 
 
 def trim_dead(journal, size):
@@ -145,7 +176,7 @@ def trim_dead(journal, size):
     data = journal._read("d") or b""
     half = journal.dead_bytes // 2
     dropped = start = 0
-    for end, _, _ in _letters(data):
+    for end, _, _ in letters(data):
         if len(data) - start + size <= half:
             break
         start = end
@@ -204,10 +235,6 @@ def _convert(payload):
         return forward.encode_commit(timestamp, boot, ticks, points)
     except Exception:
         return payload
-
-
-def _crc(data):
-    return binascii.crc32(data) & 0xFFFFFFFF
 
 
 def _read(path):
