@@ -32,6 +32,11 @@ import struct
 from . import rpc
 from .errors import CallError, RecordBatchError
 
+try:
+    from micropython import const
+except ImportError:          # CPython
+    const = int  # type: ignore[assignment]
+
 # Whole-call statuses that will fail the same way on every retry: the points
 # go to the dead-letter store instead of blocking the queue forever.
 REFUSED = ("invalid", "restricted", "notfound")
@@ -45,9 +50,9 @@ _PER_CALL = 64
 # A record of points kept back is split past this many bytes (a journal
 # commit holds a little less than 4 KB).
 _KEPT_BYTES = 3000
-_TIMED = 1
-_UNTIMED = 2
-_GROUPS = 3
+_TIMED = const(1)
+_UNTIMED = const(2)
+_GROUPS = const(3)
 
 
 def new_boot_id():
@@ -275,30 +280,36 @@ class Forwarder:
         batch = _Batch()
         limit = 1 << 30 if max_points is None else max_points
         unpack = struct.unpack_from
+        # The batch's running figures, kept in locals for the common case.
+        key = buffer = last = None
+        size = batch.size
+        count = 0
         for position, payload in self.journal.pending():
-            key = batch.key
-            if key and payload[0] == _TIMED and payload.startswith(key, 5) and \
-                    batch.count < limit:
+            if key and payload[0] == _TIMED and payload.startswith(key, 5) and count < limit:
                 # The common case, kept short: one timed point, of the
                 # resource of the commit before.
                 at = 6 + len(key)
                 if payload[at - 1] + at == len(payload):
                     text = b",[%d,%s]" % (unpack("<I", payload, 1)[0], payload[at:])
-                    if batch.size + len(text) > max_bytes:
+                    if size + len(text) > max_bytes:
                         break
-                    batch.buffer.extend(text)
-                    batch.size += len(text)
-                    batch.count += 1
-                    batch.last = position
+                    buffer.extend(text)
+                    size += len(text)
+                    count += 1
+                    last = position
                     continue
+            batch.size, batch.count, batch.last = size, count, last
             taken = batch.take(position, payload, self, max_bytes, max_points)
             if taken is None:
                 # A record the journal's CRC passed but that is not ours:
                 # keep it out of the wire, keep it on flash.
                 self.journal.dead_letter(payload, "unreadable commit")
                 batch.last = position
-            elif not taken:
+            size, count, last, key, buffer = (batch.size, batch.count, batch.last, batch.key,
+                                              batch.buffer)
+            if taken is False:
                 break
+        batch.size, batch.count, batch.last = size, count, last
         return batch
 
     def date(self, boot, ticks):

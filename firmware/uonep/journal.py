@@ -78,17 +78,22 @@ import binascii
 import os
 import struct
 
-from .errors import JournalError, JournalFullError, ValidationError
+from .errors import JournalError, ValidationError
+
+try:
+    from micropython import const
+except ImportError:          # CPython
+    const = int  # type: ignore[assignment]
 
 VERSION = 2
 BLOCK = 4096                 # a segment: one LittleFS block, written once
 RING = 128                   # files in the ring
 GROUP = 16                   # ring files per folder
 FRAME = 128                  # LittleFS keeps files up to its cache size inline
-_HEAD = 10                   # crc32, size, seq, flags
+_HEAD = const(10)            # crc32, size, seq, flags
 DATA = FRAME - _HEAD         # payload bytes per frame
 MAX_PAYLOAD = BLOCK - 34 * _HEAD   # a commit fits one segment
-_FIRST = 0x80
+_FIRST = const(0x80)
 # Flash beyond the capacity: the journal's folders (the ring's eight, the
 # segments', its own), a metadata pair of two blocks each.
 OVERHEAD = (RING // GROUP + 2) * 2 * BLOCK
@@ -164,7 +169,7 @@ class Journal:
         self._dirty = False
         # (ack point, position, commits, bytes) of the last two commits
         # pending() yielded: what ack() needs without reading them again.
-        self._memo = [(-1, -1, 0, 0)] * 2
+        self._memo = [[-1] * 4, [-1] * 4]
         self._closed = True
         self._open(capacity_bytes)
         self._closed = False
@@ -383,7 +388,7 @@ class Journal:
                 moves = self._moves
             else:
                 data = self._read("s/%d" % number) or b""
-                at = 0
+                at = top = 0
                 number += 1
             view = memoryview(data)
             while True:
@@ -397,18 +402,31 @@ class Journal:
                 else:
                     length = len(data)
                 if at + _HEAD > length:
+                    if not ring:
+                        self._end = (number - 1, top)    # what _segment_end says
                     break
                 crc, size, seq, flags = unpack("<IBIB", data, at)
                 end = at + size
-                if not ring and (size < _HEAD or end > length or crc != _crc(view[at + 4:end])):
-                    at += 1                  # damage: look for the next frame
-                    continue
+                if not ring:
+                    if size < _HEAD or end > length or crc != _crc(view[at + 4:end]):
+                        at += 1              # damage: look for the next frame
+                        continue
+                    if seq >= top:
+                        top = seq + 1
                 begin = at + _HEAD
                 at = end
-                if seq < expected or seq < self._acked:
-                    expected = max(expected, self._acked)
+                if seq == expected and flags == _FIRST and parts is None:
+                    # The common case: the next commit, in one frame.
+                    expected += 1
+                    if not assemble:
+                        payload = end - begin
+                    elif ring:
+                        payload = bytes(view[begin:end])
+                    else:
+                        payload = data[begin:end]
+                elif seq < expected:
                     continue                 # delivered or acknowledged already
-                if parts is not None and seq == expected and flags == left - 1:
+                elif parts is not None and seq == expected and flags == left - 1:
                     expected += 1
                     left -= 1
                     if assemble:
@@ -440,9 +458,15 @@ class Journal:
                 if assemble:
                     commits += 1
                     total += len(payload)
-                    memo[0] = memo[1]
-                    memo[1] = (start, seq, commits, total)
+                    memo.reverse()          # [previous, this one]
+                    this = memo[1]
+                    this[0] = start
+                    this[1] = seq
+                    this[2] = commits
+                    this[3] = total
                 yield seq, payload
+                if self._acked > expected:   # acknowledged (or dropped) meanwhile
+                    expected = self._acked
             if ring and moves == self._moves:
                 return
 
@@ -545,7 +569,7 @@ class Journal:
             raise
         self._pending = max(0, self._pending - commits)
         self._pending_bytes = max(0, self._pending_bytes - total)
-        self._memo[0] = self._memo[1] = (-1, -1, 0, 0)
+        self._memo[0][0] = self._memo[1][0] = -1
         self._start = max(self._start, acked)
         if acked >= self._head:
             self._low = self._high

@@ -1,33 +1,44 @@
-import sys, time
+import sys, time, json
 from common import Clock, mount_flash
-from uonep import Client, forward
+from uonep import Client, forward, rpc
 from uonep.journal import Journal
+import requests
 host, port = sys.argv[1], int(sys.argv[2])
-mount_flash("/t", blocks=256)
-T = {"send": 0, "ack": 0, "collect": 0}
+T = {}
 def wrap(obj, name, key):
     orig = getattr(obj, name)
     def f(*a, **k):
         t = time.ticks_us()
         try: return orig(*a, **k)
-        finally: T[key] += time.ticks_diff(time.ticks_us(), t)
+        finally: T[key] = T.get(key, 0) + time.ticks_diff(time.ticks_us(), t)
     setattr(obj, name, f)
 wrap(Client, "send_recordbatches", "send")
+wrap(rpc, "encode_recordbatches", "encode")
+wrap(rpc, "decode_response", "decode")
 wrap(Journal, "ack", "ack")
+wrap(Journal, "stats", "stats")
 wrap(forward.Forwarder, "_collect", "collect")
-import json, requests
-for r in range(5):
-    for k in T: T[k] = 0
+import os
+for r in range(6):
+    mount_flash("/t%d" % r, blocks=256)
+    T.clear()
     clock = Clock()
-    j = Journal("/t/j%d" % r, capacity_bytes=32768)
+    j = Journal("/t%d/j" % r, capacity_bytes=65536)
     c = Client("1" * 40, host=host, port=port, https=False, journal=j, clock=clock)
     for step in range(200):
         c.add_value("temp", 20.0 + step / 8); c.commit(); clock.unix += 60
     t = time.ticks_us(); rep = c.push(); dt = time.ticks_diff(time.ticks_us(), t)
-    points = [[clock.unix + s * 60, 20.0 + s / 8] for s in range(200)]
+    url = "http://%s:%d/onep:v1/rpc/process" % (host, port)
+    with open("/t%d/pending.json" % r, "w") as f:
+        f.write(json.dumps([[clock.unix + s * 60, 20.0 + s / 8] for s in range(200)]))
     t = time.ticks_us()
+    with open("/t%d/pending.json" % r) as f:
+        points = json.load(f)
+    t1 = time.ticks_us()
     body = json.dumps({"auth": {"cik": "1" * 40}, "calls": [{"id": 1, "procedure": "recordbatch", "arguments": [{"alias": "temp"}, points]}]})
-    resp = requests.post("http://%s:%d/onep:v1/rpc/process" % (host, port), data=body, headers={"Content-Type": "application/json"}); resp.json(); resp.close()
-    naive = time.ticks_diff(time.ticks_us(), t)
-    print("total", dt, T, "naive post", naive)
-    j.close()
+    t2 = time.ticks_us()
+    resp = requests.post(url, data=body, headers={"Content-Type": "application/json"}); ok = resp.json()[0]["status"] == "ok"; resp.close()
+    t3 = time.ticks_us()
+    with open("/t%d/pending.json" % r, "w") as f: f.write("[]")
+    t4 = time.ticks_us()
+    print("ours", dt, dict((k, v) for k, v in T.items()), "| naive", time.ticks_diff(t4, t), "load", time.ticks_diff(t1, t), "dumps", time.ticks_diff(t2, t1), "post", time.ticks_diff(t3, t2), "rewrite", time.ticks_diff(t4, t3))
