@@ -1,16 +1,15 @@
 """Store and forward: commits go to the Journal, push drains it in batches.
 
-A commit is one journal record (format 2), its points pre-encoded for the
-wire so that push copies bytes instead of parsing JSON:
-    1 | timestamp (u32) | points            Unix seconds
-    2 | boot (u32) | ticks (i64) | points   no valid clock yet: dated at push
-    3 | groups                             points with their own timestamps
-where a point is resource | value (its JSON text), a group is resource |
-count (u16) | b"[ts,v],[ts,v]" (recordbatch's own text), and each of these
-fields is a length (1 byte below 128, else 2 bytes, high bit set) and its
-bytes. boot (a random id of the boot that made it) and ticks (its ms
-counter) let push date an untimed commit once the clock is valid. (uonep
-0.1 wrote JSON text: uonep.migrate converts its journal.)
+A commit is one journal record (format 2), its points encoded for the wire
+when they are committed, so that push copies bytes instead of encoding:
+    1 | (resource | ",[ts,value]")...     each point as recordbatch sends it
+    2 | boot (u32) | ticks (i64) | (resource | value)...
+                                         no valid clock yet: dated at push
+where each field is a length (1 byte below 128, else 2 bytes, high bit
+set) and its bytes, the value its JSON text. boot (a random id of the boot
+that made it) and ticks (its ms counter) let push date an untimed commit
+once the clock is valid. (uonep 0.1 wrote JSON text: uonep.journal_rare
+converts such a journal when it carries it over.)
 
 push reads the journal oldest first, a bounded batch at a time, groups the
 points of a batch by resource into recordbatch calls, sends them in one
@@ -52,7 +51,6 @@ _PER_CALL = 64
 _KEPT_BYTES = 3000
 _TIMED = const(1)
 _UNTIMED = const(2)
-_GROUPS = const(3)
 
 
 def new_boot_id():
@@ -83,57 +81,53 @@ def encode_commit(timestamp, boot, ticks, points):
     """The journal record of one commit (bytes); points: [[resource, value], ...]."""
     if timestamp is None:
         out = bytearray(struct.pack("<BIq", _UNTIMED, boot & 0xFFFFFFFF, ticks or 0))
-    elif 0 <= timestamp <= 0xFFFFFFFF:
-        out = bytearray(struct.pack("<BI", _TIMED, timestamp))
-    else:
-        return encode_groups([(resource, [[timestamp, value]]) for resource, value in points])
-    for resource, value in points:
-        _put(out, resource.encode("utf-8"))
-        _put(out, rpc.dumps(value).encode("utf-8"))
-    return bytes(out)
+        for resource, value in points:
+            _put(out, resource.encode("utf-8"))
+            _put(out, rpc.dumps(value).encode("utf-8"))
+        return bytes(out)
+    return encode_groups([(resource, [[timestamp, value]]) for resource, value in points])
 
 
 def encode_groups(groups):
     """The record of points with their own timestamps: [(resource, [[ts, value], ...])]."""
-    out = bytearray([_GROUPS])
+    out = bytearray([_TIMED])
     for resource, points in groups:
-        _put(out, resource.encode("utf-8"))
-        out.extend(struct.pack("<H", len(points)))
-        _put(out, rpc.dumps(points)[1:-1].encode("utf-8"))
+        key = resource.encode("utf-8")
+        for point in points:
+            _put(out, key)
+            _put(out, b"," + rpc.point_bytes(point[0], point[1]))
     return bytes(out)
 
 
 def decode_commit(payload):
     """(timestamp, boot, ticks, points) or None when the record is
-    unreadable; points are [resource, value] or, with their own
-    timestamp, [resource, value, timestamp]."""
+    unreadable; points are [resource, value], or [resource, value,
+    timestamp] when the commit's points have timestamps of their own."""
     try:
         kind = payload[0]
-        timestamp = boot = ticks = None
-        if kind == _TIMED:
-            timestamp = struct.unpack_from("<I", payload, 1)[0]
-            at = 5
-        elif kind == _UNTIMED:
+        boot = ticks = None
+        if kind == _UNTIMED:
             boot, ticks = struct.unpack_from("<Iq", payload, 1)
-            at = 13
-        elif kind == _GROUPS:
-            at = 1
-        else:
+        elif kind != _TIMED:
             return None
+        at = 13 if boot is not None else 1
         points = []
         while at < len(payload):
             start, at = _field(payload, at)
             resource = bytes(payload[start:at]).decode("utf-8")
-            if kind == _GROUPS:
-                at += 2
             start, at = _field(payload, at)
             text = bytes(payload[start:at])
-            if kind == _GROUPS:
-                points.extend([resource, item[1], item[0]] for item in json.loads(b"[" + text + b"]"))
+            if kind == _TIMED:
+                stamp, value = json.loads(text[1:])
+                points.append([resource, value, stamp])
             else:
                 points.append([resource, json.loads(text)])
         if at != len(payload):
             return None
+        timestamp = None
+        if kind == _TIMED and all(point[2] == points[0][2] for point in points):
+            timestamp = points[0][2] if points else None
+            points = [point[0:2] for point in points]
         return timestamp, boot, ticks, points
     except Exception:
         return None
@@ -181,19 +175,15 @@ class _Batch:
     def _add(self, payload, forwarder, marks):
         """Append the record's points; returns how many."""
         kind = payload[0]
-        if kind == _TIMED:
-            stamp = b"[%d," % struct.unpack_from("<I", payload, 1)[0]
-            at = 5
-        elif kind == _UNTIMED:
+        at = 1
+        if kind == _UNTIMED:
             at = 13
             timestamp = forwarder.date(*struct.unpack_from("<Iq", payload, 1))
             if timestamp is None:
                 self._undatable(payload, at)
                 return 0
-            stamp = b"[%d," % timestamp
-        elif kind == _GROUPS:
-            at = 1
-        else:
+            stamp = b",[%d," % timestamp
+        elif kind != _TIMED:
             raise ValueError
         count = 0
         size = self.size
@@ -211,20 +201,16 @@ class _Batch:
                 self.groups.append([bytes(key).decode("utf-8"), buffer])
                 size += _PER_CALL + at - start
             marks.append((buffer, len(buffer)))
-            if buffer:
-                buffer.extend(b",")
-                size += 1
-            if kind == _GROUPS:
-                count += struct.unpack_from("<H", payload, at)[0]
-                start, at = _field(payload, at + 2)
-                buffer.extend(payload[start:at])
-                size += at - start
-                continue
             start, at = _field(payload, at)
-            buffer.extend(stamp)
-            buffer.extend(payload[start:at])
-            buffer.extend(b"]")
-            size += len(stamp) + at - start + 1
+            if kind == _TIMED:
+                # ",[ts,v]": without its comma at the start of a group.
+                text = payload[start + (0 if buffer else 1):at]
+            else:
+                text = stamp + payload[start:at] + b"]"
+                if not buffer:
+                    text = text[1:]
+            buffer.extend(text)
+            size += len(text)
             count += 1
             if kind == _TIMED and at == length and count == 1:
                 self.key = prefix
@@ -279,25 +265,25 @@ class Forwarder:
         """The next batch, read from the journal up to what fits in one request."""
         batch = _Batch()
         limit = 1 << 30 if max_points is None else max_points
-        unpack = struct.unpack_from
         # The batch's running figures, kept in locals for the common case.
         key = buffer = last = None
         size = batch.size
-        count = 0
-        for position, payload in self.journal.pending():
-            if key and payload[0] == _TIMED and payload.startswith(key, 5) and count < limit:
+        count = klen = 0
+        for position, data, start, end in self.journal.pending_slices():
+            if key and data[start] == _TIMED and data.startswith(key, start + 1) and \
+                    count < limit:
                 # The common case, kept short: one timed point, of the
-                # resource of the commit before.
-                at = 6 + len(key)
-                if payload[at - 1] + at == len(payload):
-                    text = b",[%d,%s]" % (unpack("<I", payload, 1)[0], payload[at:])
-                    if size + len(text) > max_bytes:
+                # resource of the commit before: its text as it is.
+                at = start + 2 + klen
+                if data[at - 1] + at == end:
+                    if size + end - at > max_bytes:
                         break
-                    buffer.extend(text)
-                    size += len(text)
+                    buffer.extend(data[at:end])
+                    size += end - at
                     count += 1
                     last = position
                     continue
+            payload = data[start:end]
             batch.size, batch.count, batch.last = size, count, last
             taken = batch.take(position, payload, self, max_bytes, max_points)
             if taken is None:
@@ -307,6 +293,7 @@ class Forwarder:
                 batch.last = position
             size, count, last, key, buffer = (batch.size, batch.count, batch.last, batch.key,
                                               batch.buffer)
+            klen = len(key) if key else 0
             if taken is False:
                 break
         batch.size, batch.count, batch.last = size, count, last
@@ -363,15 +350,12 @@ class Forwarder:
         size = 0
         for resource, points in kept:
             for point in points:
-                if groups and size > _KEPT_BYTES:
+                if size > _KEPT_BYTES:
                     self.journal.commit(encode_groups(groups))
                     groups = []
                     size = 0
-                if not groups or groups[-1][0] != resource:
-                    groups.append((resource, []))
-                    size += len(resource) + 6
-                groups[-1][1].append(point)
-                size += len(rpc.dumps(point)) + 1
+                groups.append((resource, [point]))
+                size += len(resource) + len(rpc.dumps(point)) + 4
         self.journal.commit(encode_groups(groups))
 
     def _settle(self, resource, points, outcome):

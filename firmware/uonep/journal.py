@@ -92,7 +92,8 @@ GROUP = 16                   # ring files per folder
 FRAME = 128                  # LittleFS keeps files up to its cache size inline
 _HEAD = const(10)            # crc32, size, seq, flags
 DATA = FRAME - _HEAD         # payload bytes per frame
-MAX_PAYLOAD = BLOCK - 34 * _HEAD   # a commit fits one segment
+_SPACE = BLOCK - 4           # a segment's frames; its crc32 follows them
+MAX_PAYLOAD = _SPACE - 34 * _HEAD   # a commit fits one segment
 _FIRST = const(0x80)
 # Flash beyond the capacity: the journal's folders (the ring's eight, the
 # segments', its own), a metadata pair of two blocks each.
@@ -157,9 +158,9 @@ class Journal:
         self.dead_bytes = dead_bytes
         self._mirror = bytearray(BLOCK)    # the ring's pending frames
         self._view = memoryview(self._mirror)
-        # mirror[_low:_high] holds the frames of [_start, _head); _moves
-        # counts moves of them. Segment files are [_first, _next).
-        self._low = self._high = self._moves = 0
+        # mirror[_low:_high] holds the frames of [_start, _head); segment
+        # files are [_first, _next).
+        self._low = self._high = 0
         self._acked = self._start = self._head = self._first = self._next = 0
         self._end = (-1, 0)      # (segment, its last sequence number + 1)
         self._generation = self._dropped = self._corrupt = self._dead_dropped = 0
@@ -169,7 +170,7 @@ class Journal:
         self._dirty = False
         # (ack point, position, commits, bytes) of the last two commits
         # pending() yielded: what ack() needs without reading them again.
-        self._memo = [[-1] * 4, [-1] * 4]
+        self._memo = [(-1, -1, 0, 0)] * 2
         self._closed = True
         self._open(capacity_bytes)
         self._closed = False
@@ -181,7 +182,7 @@ class Journal:
         size = len(payload)
         count = (size + DATA - 1) // DATA or 1
         framed = size + count * _HEAD
-        if size > MAX_PAYLOAD or framed > min(BLOCK, self.capacity):
+        if size > MAX_PAYLOAD or framed > min(_SPACE, self.capacity):
             raise JournalError("a commit of %d bytes is too large" % size)
         self._room(count, framed)
         mirror = self._mirror
@@ -206,6 +207,13 @@ class Journal:
     def pending(self):
         """Yield (position, payload) for every pending commit, oldest first.
         Commits acknowledged or dropped while iterating are skipped."""
+        for position, data, start, end in self.pending_slices():
+            yield position, data[start:end]
+
+    def pending_slices(self):
+        """pending() without a copy of each payload: yield (position, data,
+        start, end), the payload being data[start:end] (bytes, good until
+        the next step)."""
         self._check()
         return self._records(True)
 
@@ -283,9 +291,9 @@ class Journal:
         self._load_ring(max(self._acked, packed))
         if state is None:
             self._write_state()
-        for _, size in self._records(False):
+        for _, _, begin, end in self._records(False):
             self._pending += 1
-            self._pending_bytes += size
+            self._pending_bytes += end - begin
         self._reclaim()
         if self._dirty:
             try:
@@ -370,12 +378,13 @@ class Journal:
 
     # -- records ----------------------------------------------------------------
     def _records(self, assemble, stop=None):
-        """Yield (position, payload) -- or (position, size) when not
-        assemble -- for each whole, undamaged commit from the ack point on:
+        """Yield (position, data, start, end) for each whole, undamaged
+        commit from the ack point on, its payload data[start:end] (a commit
+        of several frames is put together only when assemble):
         the segments in order (up to segment stop when given), then the
         ring's mirror (whose frames were checked when they were read)."""
         start = expected = self._acked
-        commits = total = first = left = 0
+        commits = total = first = left = flip = 0
         parts = None
         number = self._first
         memo = self._memo
@@ -383,47 +392,38 @@ class Journal:
         while number != stop:
             ring = number >= self._next
             if ring:
-                data = self._mirror
-                at = self._low
-                moves = self._moves
+                # A copy: commits, packing and acks may change the mirror
+                # while this iterates (and bytes slice fastest).
+                data = bytes(self._view[self._low:self._high])
             else:
                 data = self._read("s/%d" % number) or b""
-                at = top = 0
                 number += 1
             view = memoryview(data)
+            length = len(data)
+            at = 0
+            # A segment whose crc32 holds needs no frame of it checked.
+            check = not ring and (length < 4 or
+                                  unpack("<I", data, length - 4)[0] != _crc(view[:-4]))
+            if not check and not ring:
+                length -= 4
             while True:
-                if ring:
-                    if moves != self._moves:
-                        if self._next > number:
-                            break            # packed meanwhile: read on there
-                        at = self._low
-                        moves = self._moves
-                    length = self._high
-                else:
-                    length = len(data)
                 if at + _HEAD > length:
                     if not ring:
-                        self._end = (number - 1, top)    # what _segment_end says
+                        # All of it read: what _segment_end would say (or
+                        # more, when it was all acknowledged).
+                        self._end = (number - 1, expected)
                     break
                 crc, size, seq, flags = unpack("<IBIB", data, at)
                 end = at + size
-                if not ring:
-                    if size < _HEAD or end > length or crc != _crc(view[at + 4:end]):
-                        at += 1              # damage: look for the next frame
-                        continue
-                    if seq >= top:
-                        top = seq + 1
+                if check and (size < _HEAD or end > length or crc != _crc(view[at + 4:end])):
+                    at += 1                  # damage: look for the next frame
+                    continue
                 begin = at + _HEAD
                 at = end
                 if seq == expected and flags == _FIRST and parts is None:
                     # The common case: the next commit, in one frame.
                     expected += 1
-                    if not assemble:
-                        payload = end - begin
-                    elif ring:
-                        payload = bytes(view[begin:end])
-                    else:
-                        payload = data[begin:end]
+                    out = data
                 elif seq < expected:
                     continue                 # delivered or acknowledged already
                 elif parts is not None and seq == expected and flags == left - 1:
@@ -435,7 +435,10 @@ class Journal:
                         parts += end - begin
                     if left:
                         continue
-                    payload = bytes(parts) if assemble else parts
+                    if assemble:
+                        out, begin, end = bytes(parts), 0, len(parts)
+                    else:
+                        out, begin, end = None, 0, parts
                     parts = None
                 else:
                     if parts is not None:
@@ -452,22 +455,16 @@ class Journal:
                         first = seq
                         parts = bytearray(view[begin:end]) if assemble else end - begin
                         continue
-                    payload = data[begin:end] if assemble else end - begin
-                    if ring and assemble:
-                        payload = bytes(payload)
+                    out = data
                 if assemble:
                     commits += 1
-                    total += len(payload)
-                    memo.reverse()          # [previous, this one]
-                    this = memo[1]
-                    this[0] = start
-                    this[1] = seq
-                    this[2] = commits
-                    this[3] = total
-                yield seq, payload
+                    total += end - begin
+                    memo[flip] = (start, seq, commits, total)
+                    flip ^= 1               # the last two, in turn
+                yield seq, out, begin, end
                 if self._acked > expected:   # acknowledged (or dropped) meanwhile
                     expected = self._acked
-            if ring and moves == self._moves:
+            if ring:
                 return
 
     def _note_corrupt(self, start, end):
@@ -485,18 +482,18 @@ class Journal:
             if memo[0] == self._acked and memo[1] == position:
                 return memo[2], memo[3]
         commits = total = 0
-        for last, size in self._records(False):
+        for last, _, begin, end in self._records(False):
             if last > position:
                 break
             commits += 1
-            total += size
+            total += end - begin
         return commits, total
 
     # -- making room ------------------------------------------------------------
     def _room(self, count, framed):
         """Make the ring take `count` frames of `framed` bytes in all."""
         while self._head - self._start + count > RING or \
-                self._high - self._low + framed > min(BLOCK, self.capacity):
+                self._high - self._low + framed > min(_SPACE, self.capacity):
             if self.capacity >= 2 * BLOCK:
                 try:
                     self._pack()
@@ -517,7 +514,6 @@ class Journal:
                 self._mirror[at - step:end - step] = self._view[at:end]
             self._high -= step
             self._low = 0
-            self._moves += 1
             if len(self._mirror) > BLOCK:
                 self._mirror = self._mirror[0:BLOCK]
                 self._view = memoryview(self._mirror)
@@ -529,11 +525,11 @@ class Journal:
                 raise self._failure(None)
             self._drop_segment()
         self._end = (-1, 0)
-        self._write("s/%d" % self._next, self._view[self._low:self._high])
+        frames = self._view[self._low:self._high]
+        self._write("s/%d" % self._next, bytes(frames) + struct.pack("<I", _crc(frames)))
         self._next += 1
         self._start = self._head
         self._low = self._high = 0
-        self._moves += 1
         if len(self._mirror) > BLOCK:
             self._mirror = bytearray(BLOCK)
             self._view = memoryview(self._mirror)
@@ -541,9 +537,9 @@ class Journal:
     def _drop_segment(self):
         """Drop the oldest segment: its pending commits are counted as dropped."""
         commits = total = 0
-        for _, size in self._records(False, self._first + 1):
+        for _, _, begin, end in self._records(False, self._first + 1):
             commits += 1
-            total += size
+            total += end - begin
         self._advance(max(self._acked, self._segment_end(self._first)), commits, commits, total)
 
     def _free(self):
@@ -569,7 +565,7 @@ class Journal:
             raise
         self._pending = max(0, self._pending - commits)
         self._pending_bytes = max(0, self._pending_bytes - total)
-        self._memo[0][0] = self._memo[1][0] = -1
+        self._memo[0] = self._memo[1] = (-1, -1, 0, 0)
         self._start = max(self._start, acked)
         if acked >= self._head:
             self._low = self._high
@@ -578,7 +574,6 @@ class Journal:
             self._low += self._mirror[self._low + 4]
         if self._low == self._high:
             self._low = self._high = 0
-            self._moves += 1
         self._reclaim()
 
     def _reclaim(self):

@@ -56,7 +56,7 @@ def drop_ring(journal, count, framed):
     low = journal._low
     for seq, flags, begin, end in _frames(journal._mirror, journal._low, journal._high):
         if journal._head - start + count <= RING and \
-                journal._high - low + framed <= min(BLOCK, journal.capacity):
+                journal._high - low + framed <= min(BLOCK - 4, journal.capacity):
             break
         total += end - begin
         if not flags & 0x7F:

@@ -18,7 +18,6 @@
 # Scale: UONEP_POWERLOSS_STRIDE (test every n-th cut point, default 1).
 import gc
 import os
-import struct
 import sys
 
 import campaign
@@ -71,9 +70,12 @@ def payload(index):
 
 def index_of(data):
     """The commit index a record was made for (its timestamp), or None."""
-    if len(data) < 5 or data[0] != 1:
+    # A timed record: 1 | key length | key | text length | ",[ts,value]".
+    if len(data) < 4 or data[0] != 1:
         return None
-    return struct.unpack_from("<I", data, 1)[0] - BASE
+    start = 2 + data[1] + 1 + 2
+    end = data.find(b",", start)
+    return int(data[start:end]) - BASE if end > start else None
 
 
 def letter(index):

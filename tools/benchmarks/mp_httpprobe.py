@@ -12,7 +12,7 @@ variants = {
  "req+bytearray": lambda: requests.request("POST", url, data=bytearray(body.encode()), headers={"Content-Type": "application/json"}),
 }
 best = {}
-for r in range(8):
+for r in range(25):
     for name, f in variants.items():
         t = time.ticks_us(); resp = f(); c = resp.content; resp.close(); d = time.ticks_diff(time.ticks_us(), t)
         best.setdefault(name, []).append(d)

@@ -27,10 +27,12 @@ for r in range(6):
     c = Client("1" * 40, host=host, port=port, https=False, journal=j, clock=clock)
     for step in range(200):
         c.add_value("temp", 20.0 + step / 8); c.commit(); clock.unix += 60
+    import gc; gc.collect()
     t = time.ticks_us(); rep = c.push(); dt = time.ticks_diff(time.ticks_us(), t)
     url = "http://%s:%d/onep:v1/rpc/process" % (host, port)
     with open("/t%d/pending.json" % r, "w") as f:
-        f.write(json.dumps([[clock.unix + s * 60, 20.0 + s / 8] for s in range(200)]))
+        f.write(json.dumps([[clock.unix + 100000 + s * 60, 20.0 + s / 8] for s in range(200)]))
+    gc.collect()
     t = time.ticks_us()
     with open("/t%d/pending.json" % r) as f:
         points = json.load(f)

@@ -6,6 +6,7 @@ simulated flash and against the same emulator, for:
   - the naive baseline: json.dumps + a file append per sample; push loads
     the pending JSON file, sends it in one request, rewrites the file.
 usage: micropython mp_timing.py HOST PORT"""
+import gc
 import json
 import os
 import sys
@@ -14,12 +15,12 @@ import time
 import forward_v1
 import journal_v1
 import requests
-from common import Clock, mount_flash
+from common import START, Clock, mount_flash
 
 from uonep import Client, forward
 from uonep.journal import Journal
 
-REPEATS = 7
+REPEATS = 9
 SAMPLES = 200
 
 
@@ -29,14 +30,18 @@ def median(values):
 
 
 def timed(function):
+    # Each timed step starts with a collected heap, so no step pays for
+    # the garbage of the one before.
+    gc.collect()
     start = time.ticks_us()
     function()
     return time.ticks_diff(time.ticks_us(), start)
 
 
-def uonep_run(host, port, path, old):
+def uonep_run(host, port, path, old, start):
     """(commit, push) microseconds per sample of one repeat."""
     clock = Clock()
+    clock.unix = start
     journal = (journal_v1 if old else sys.modules["uonep.journal"]).Journal(
         path, capacity_bytes=65536)
     client = Client("1" * 40, host=host, port=port, https=False, timeout=10,
@@ -62,7 +67,10 @@ def uonep_run(host, port, path, old):
     return commit, push
 
 
-def naive_run(url, clock):
+def naive_run(url, start):
+    clock = Clock()
+    clock.unix = start
+
     def commits():
         for step in range(SAMPLES):
             with open("/timing/base.json", "a") as f:
@@ -92,16 +100,21 @@ def naive_run(url, clock):
 def run(host, port):
     url = "http://%s:%d/onep:v1/rpc/process" % (host, port)
     results = {"ours": ([], []), "v1": ([], []), "naive": ([], [])}
+    runs = (("ours", lambda path, start: uonep_run(host, port, path, False, start)),
+            ("v1", lambda path, start: uonep_run(host, port, path, True, start)),
+            ("naive", lambda path, start: naive_run(url, start)))
+    window = 0
     for repeat in range(REPEATS):
         if repeat:
             os.umount("/timing")
         mount_flash("/timing", blocks=512)
-        # Interleaved, so a busy moment of the machine hits all three.
-        for name, measure in (
-                ("ours", lambda: uonep_run(host, port, "/timing/j%d" % repeat, False)),
-                ("v1", lambda: uonep_run(host, port, "/timing/v%d" % repeat, True)),
-                ("naive", lambda: naive_run(url, Clock()))):
-            commit, push = measure()
+        # Interleaved, each first in turn, so neither a busy moment of the
+        # machine nor going first favours one; each in a time window of
+        # its own, so the server stores new points for all three alike.
+        for turn in range(3):
+            name, measure = runs[(repeat + turn) % 3]
+            window += 1
+            commit, push = measure("/timing/%s%d" % (name, repeat), START + window * SAMPLES * 60)
             results[name][0].append(commit)
             results[name][1].append(push)
     out = {"repeats": REPEATS, "samples": SAMPLES}
