@@ -20,20 +20,21 @@ every commit still on flash is delivered again: duplicates, never losses.
 The layout follows LittleFS as ESP32 MicroPython mounts it (4096-byte
 blocks, 128-byte cache). A file of at most 128 bytes lives inline in its
 folder's metadata: rewriting one is a single metadata commit (64 bytes
-programmed for up to 28 bytes of data), and erases come only when a
-metadata block fills and is compacted. A bigger file takes whole blocks,
-and appending to one after a sync copies its last block. So each commit
-lands in one small file of a hot ring, and the ring's commits are packed, a
-block's worth at a time, into segment files written once:
+programmed for up to 28 bytes of data, 96 for up to 60), and erases come
+only when a metadata block fills and is compacted. A bigger file takes
+whole blocks, and appending to one after a sync copies its last block. So
+each commit lands in one small file of a hot ring, and the ring's commits
+are packed, a block's worth at a time, into segment files written once:
 
     r0/0 .. r7/15  the ring: the frame of sequence number s is in file
                    r(s % 128 // 16)/(s % 16), 16 files a folder (one
-                   metadata pair: a lookup reads little)
-    s/0, s/1, ...  segments, numbered in order: frames of consecutive
-                   sequence numbers, at most 4096 bytes, written in one go
+                   metadata pair each: a lookup reads little)
+    s/0, s/1, ...  segments, numbered in order: the frames of consecutive
+                   sequence numbers and their crc32, 4096 bytes at most,
+                   written in one go
     s/a, s/b       ack state, written alternately (the newer generation wins)
     d              dead letters, appended; past dead_bytes the oldest go
-    c              the capacity last found to fit the filesystem
+    c              the capacity asked for and the one it came to
 
     frame:  crc32 (4) | size (1) | seq (4) | flags (1) | data (<= 118)
             crc32 covers size to the end; flags: 0x80 on the first frame
@@ -53,25 +54,27 @@ got. An ack writes one state file, and deletes the segments acknowledged
 through. A position is the sequence number of a commit's last frame.
 
 The journal finds its commits by sequence number, from the ack point
-through the segments and then the ring: a damaged frame costs its commit
-only, a gap is counted once in "corrupt" (runs are counted in order of
-sequence number), a commit cut short at the head is counted, removed, and
-its sequence numbers used again.
+through the segments and then the ring. A segment whose crc32 holds is read
+as it is; in one that fails, each frame is checked, and a damaged one costs
+its commit only. A gap is counted once in "corrupt" (runs are counted in
+order of sequence number); a commit cut short at the head is counted,
+removed, and its sequence numbers used again.
 
 Capacity: capacity_bytes bounds the pending frames: segments (one 4 KB
-block each: about 150 one-value commits, 100 of the app's) plus the ring's
-block's worth. Its folders take OVERHEAD bytes of flash beyond that (80
-KB), the dead-letter store up to dead_bytes. A capacity is checked against
-the free space the first time it is given, and refused when the filesystem
-cannot hold it; "auto" takes three quarters of the room (free space plus
-what the journal holds), less OVERHEAD, at every open. LittleFS counts each
-folder twice in its free space, so the figure errs low. When the journal is
-full, or the filesystem runs out of space (ENOSPC) for any write of it,
-"drop_oldest" drops the oldest pending commits (a segment at a time, or
-ring commits when there is no segment), "refuse" raises JournalFullError.
+block each, about 115 one-value commits) plus the ring's block's worth.
+The folders take OVERHEAD bytes of flash beyond that (80 KB), the
+dead-letter store up to dead_bytes. A capacity is checked against the free
+space when it is first given (a journal made, or given another figure) and
+refused if the filesystem cannot hold it; "auto" is sized then: three
+quarters of the room (free space plus what the journal holds), less
+OVERHEAD, in whole blocks. LittleFS counts each folder twice in its free
+space, so the figure errs low. When the journal is full, or the filesystem
+has no space (ENOSPC) for a write of it, "drop_oldest" drops the oldest
+pending commits (a segment at a time, or ring commits when there is no
+segment to drop), "refuse" raises JournalFullError.
 
 A journal of format 1 (uonep 0.1: a ring of slot files) is carried over at
-open, crash-safely (uonep.journal_rare).
+open, crash-safely; that and the other rare paths live in uonep.journal_rare.
 """
 
 import binascii

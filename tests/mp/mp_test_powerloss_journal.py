@@ -73,7 +73,8 @@ def index_of(data):
     # A timed record: 1 | key length | key | text length | ",[ts,value]".
     if len(data) < 4 or data[0] != 1:
         return None
-    start = 2 + data[1] + 1 + 2
+    at = 2 + data[1]                            # the text's length: 1 or 2 bytes
+    start = at + (2 if data[at] & 0x80 else 1) + 2
     end = data.find(b",", start)
     return int(data[start:end]) - BASE if end > start else None
 

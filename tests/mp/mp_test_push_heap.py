@@ -132,7 +132,7 @@ def arrived(client, commits, base):
 def push_backlog(name, points, base):
     path = os.getenv("UONEP_TMP") + "/" + name
     # Capacity for the whole backlog: nothing may be dropped to make room.
-    journal = MeteredJournal(path, capacity_bytes=(points // len(ALIASES) + 256) * 64,
+    journal = MeteredJournal(path, capacity_bytes=(points // len(ALIASES) + 256) * 128,
                              policy="refuse")
     client = _client(journal)
     commits = commit_backlog(client, points, base)
