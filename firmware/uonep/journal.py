@@ -159,11 +159,10 @@ class Journal:
         self.path = path.rstrip("/") or "/"
         self.policy = policy
         self.dead_bytes = dead_bytes
-        self._mirror = bytearray(BLOCK)    # the ring's pending frames
-        self._view = memoryview(self._mirror)
-        # mirror[_low:_high] holds the frames of [_start, _head); segment
-        # files are [_first, _next).
-        self._low = self._high = 0
+        # The frames of [_start, _head): the ring's pending commits (a few
+        # hundred bytes while pushes go through, 4 KB at most).
+        self._mirror = bytearray()
+        # Segment files are [_first, _next).
         self._acked = self._start = self._head = self._first = self._next = 0
         self._end = (-1, 0)      # (segment, its last sequence number + 1)
         self._generation = self._dropped = self._corrupt = self._dead_dropped = 0
@@ -188,20 +187,20 @@ class Journal:
         if size > MAX_PAYLOAD or framed > min(_SPACE, self.capacity):
             raise JournalError("a commit of %d bytes is too large" % size)
         self._room(count, framed)
-        mirror = self._mirror
-        view = self._view
+        frames = bytearray(framed)
+        view = memoryview(frames)
         source = memoryview(payload)
-        at = self._high
+        at = 0
         for part in range(count):
             offset = part * DATA
             end = at + _HEAD + min(DATA, size - offset)
-            struct.pack_into("<BIB", mirror, at + 4, end - at, self._head + part,
+            struct.pack_into("<BIB", frames, at + 4, end - at, self._head + part,
                              (0 if part else _FIRST) | (count - 1 - part))
-            mirror[at + _HEAD:end] = source[offset:offset + end - at - _HEAD]
-            struct.pack_into("<I", mirror, at, _crc(view[at + 4:end]))
+            frames[at + _HEAD:end] = source[offset:offset + end - at - _HEAD]
+            struct.pack_into("<I", frames, at, _crc(view[at + 4:end]))
             self._store(_slot(self._head + part), view[at:end])
             at = end
-        self._high = at
+        self._mirror.extend(frames)
         self._head += count
         self._pending += 1
         self._pending_bytes += size
@@ -346,7 +345,7 @@ class Journal:
     def _load_ring(self, start):
         """Read the ring's frames from start to the end of the log into the mirror."""
         seq = start
-        at = 0
+        self._mirror = bytearray()
         while seq < start + RING:
             found = self._read_slot(seq)
             if found == -2 or 0 <= found < seq:
@@ -357,22 +356,20 @@ class Journal:
                 from .journal_rare import oldest
                 return self._load_ring(oldest(self, True))
             if found == seq:
-                size = self._buffer[4]
-                if at + size > len(self._mirror):
-                    # Only with the ack state lost: acknowledged commits are
-                    # read too. The next commit packs them (or drops them).
-                    self._mirror.extend(bytes(BLOCK))
-                    self._view = memoryview(self._mirror)
-                self._mirror[at:at + size] = self._buffer
-                at += size
+                # (With the ack state lost, acknowledged commits come too,
+                # more than a block's worth maybe: the next commit packs
+                # them, or drops them.)
+                self._mirror.extend(self._buffer)
             seq += 1
         # Whole commits only: one cut short at the head (or damaged files
         # there) is counted, removed, and its sequence numbers used again.
         self._start = self._head = start
-        for found, flags, _, end in _frames(self._mirror, 0, at):
+        high = 0
+        for found, flags, _, end in _frames(self._mirror):
             if not flags & 0x7F:
                 self._head = found + 1
-                self._high = end
+                high = end
+        self._mirror[high:] = b""
         if seq > self._head:
             self._note_corrupt(self._head, seq)
             self._corrupt_through = self._head
@@ -397,7 +394,7 @@ class Journal:
             if ring:
                 # A copy: commits, packing and acks may change the mirror
                 # while this iterates (and bytes slice fastest).
-                data = bytes(self._view[self._low:self._high])
+                data = bytes(self._mirror)
             else:
                 data = self._read("s/%d" % number) or b""
                 number += 1
@@ -496,7 +493,7 @@ class Journal:
     def _room(self, count, framed):
         """Make the ring take `count` frames of `framed` bytes in all."""
         while self._head - self._start + count > RING or \
-                self._high - self._low + framed > min(_SPACE, self.capacity):
+                len(self._mirror) + framed > min(_SPACE, self.capacity):
             if self.capacity >= 2 * BLOCK:
                 try:
                     self._pack()
@@ -508,18 +505,6 @@ class Journal:
                 raise self._failure(None)
             from .journal_rare import drop_ring
             drop_ring(self, count, framed)
-        if self._high + framed > BLOCK:
-            # Move the pending frames to the front, in pieces that never
-            # overlap (and back to a block's worth of RAM).
-            step = self._low
-            for at in range(self._low, self._high, step):
-                end = min(at + step, self._high)
-                self._mirror[at - step:end - step] = self._view[at:end]
-            self._high -= step
-            self._low = 0
-            if len(self._mirror) > BLOCK:
-                self._mirror = self._mirror[0:BLOCK]
-                self._view = memoryview(self._mirror)
 
     def _pack(self):
         """Write the ring's pending frames as the next segment file."""
@@ -528,14 +513,11 @@ class Journal:
                 raise self._failure(None)
             self._drop_segment()
         self._end = (-1, 0)
-        frames = self._view[self._low:self._high]
-        self._write("s/%d" % self._next, bytes(frames) + struct.pack("<I", _crc(frames)))
+        frames = self._mirror
+        self._write("s/%d" % self._next, frames + struct.pack("<I", _crc(frames)))
         self._next += 1
         self._start = self._head
-        self._low = self._high = 0
-        if len(self._mirror) > BLOCK:
-            self._mirror = bytearray(BLOCK)
-            self._view = memoryview(self._mirror)
+        self._mirror = bytearray()
 
     def _drop_segment(self):
         """Drop the oldest segment: its pending commits are counted as dropped."""
@@ -570,13 +552,11 @@ class Journal:
         self._pending_bytes = max(0, self._pending_bytes - total)
         self._memo[0] = self._memo[1] = (-1, -1, 0, 0)
         self._start = max(self._start, acked)
-        if acked >= self._head:
-            self._low = self._high
-        while self._low < self._high and \
-                struct.unpack_from("<I", self._mirror, self._low + 5)[0] < acked:
-            self._low += self._mirror[self._low + 4]
-        if self._low == self._high:
-            self._low = self._high = 0
+        mirror = self._mirror
+        at = len(mirror) if acked >= self._head else 0
+        while at < len(mirror) and struct.unpack_from("<I", mirror, at + 5)[0] < acked:
+            at += mirror[at + 4]
+        mirror[0:at] = b""
         self._reclaim()
 
     def _reclaim(self):

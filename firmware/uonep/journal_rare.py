@@ -51,12 +51,12 @@ def drop_ring(journal, count, framed):
     """Drop the ring's oldest commits until count frames of framed bytes
     fit (a journal of the ring alone, or one the filesystem has no room
     for a segment of)."""
-    commits = total = 0
+    commits = total = low = 0
     start = journal._start
-    low = journal._low
-    for seq, flags, begin, end in _frames(journal._mirror, journal._low, journal._high):
+    mirror = journal._mirror
+    for seq, flags, begin, end in _frames(mirror):
         if journal._head - start + count <= RING and \
-                journal._high - low + framed <= min(BLOCK - 4, journal.capacity):
+                len(mirror) - low + framed <= min(BLOCK - 4, journal.capacity):
             break
         total += end - begin
         if not flags & 0x7F:

@@ -13,7 +13,7 @@ from uonep.journal import Journal
 def main(host, port, path, samples, dataports, push=True):
     clock = Clock()
     client = Client("1" * 40, host=host, port=port, https=False, timeout=10,
-                    journal=Journal(path, capacity_bytes=samples * 160 + 65536), clock=clock)
+                    journal=Journal(path), clock=clock)
     names = aliases(dataports)
     commits = samples // dataports
     for step in range(commits):

@@ -6,7 +6,7 @@ import sys
 from uonep import Client
 from uonep.journal import Journal
 
-journal = Journal(sys.argv[3], capacity_bytes=4 << 20)
+journal = Journal(sys.argv[3])   # "auto", as the journal was made
 client = Client("1" * 40, host=sys.argv[1], port=int(sys.argv[2]), https=False, timeout=10,
                 journal=journal)
 print("pushed %d" % client.push()["sent"])
