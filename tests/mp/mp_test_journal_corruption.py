@@ -29,7 +29,7 @@ SCENARIOS = (
     # Full at four blocks: three segments (the oldest dropped before) and a
     # wrapped ring, frames of acknowledged commits and of older laps
     # around the pending ones, an ack point inside a segment.
-    (4 * 4096, 300, 260, 60, 1),
+    (4 * 4096, 296, 280, 40, 1),
     # The ring's first lap: the log ends at a missing file.
     (65536, 40, 20, 5, 2),
 )

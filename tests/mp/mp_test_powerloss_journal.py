@@ -97,14 +97,14 @@ class Scenario:
 
 SCENARIOS = (
     # Frequent small pushes: acks interleave with nearly every commit.
-    Scenario("pushes of ten", 250, 7, 10, 16384, 11),
+    Scenario("pushes of ten", 170, 7, 10, 16384, 11),
     # A backlog past the ring: packing, pushes that end inside a segment,
     # segments reclaimed once acknowledged through.
-    Scenario("backlog, packing and reclaim", 170, 80, 60, 65536, 23, big=True),
+    Scenario("backlog, packing and reclaim", 130, 70, 55, 65536, 23, big=True),
     # Full at three blocks: the oldest segment dropped to make room.
-    Scenario("full, segments dropped", 200, 100, 20, 3 * BLOCK, 37, big=True),
+    Scenario("full, segments dropped", 150, 100, 20, 3 * BLOCK, 37, big=True),
     # Full with the ring alone: its oldest commits dropped one by one.
-    Scenario("full, ring commits dropped", 150, 60, 25, 1024, 41),
+    Scenario("full, ring commits dropped", 100, 60, 25, 1024, 41),
     # A journal of format 1 with 25 pending commits carried over at open.
     Scenario("carried over from format 1", 60, 20, 15, 16384, 53, old=25),
 )
