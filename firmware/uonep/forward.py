@@ -283,7 +283,7 @@ class Forwarder:
                     count += 1
                     last = position
                     continue
-            payload = data[start:end]
+            payload = bytes(data[start:end])
             batch.size, batch.count, batch.last = size, count, last
             taken = batch.take(position, payload, self, max_bytes, max_points)
             if taken is None:

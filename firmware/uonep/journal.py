@@ -162,6 +162,7 @@ class Journal:
         # The frames of [_start, _head): the ring's pending commits (a few
         # hundred bytes while pushes go through, 4 KB at most).
         self._mirror = bytearray()
+        self._changes = 0        # counts moves of the mirror's frames
         # Segment files are [_first, _next).
         self._acked = self._start = self._head = self._first = self._next = 0
         self._end = (-1, 0)      # (segment, its last sequence number + 1)
@@ -210,12 +211,12 @@ class Journal:
         """Yield (position, payload) for every pending commit, oldest first.
         Commits acknowledged or dropped while iterating are skipped."""
         for position, data, start, end in self.pending_slices():
-            yield position, data[start:end]
+            yield position, bytes(data[start:end])
 
     def pending_slices(self):
         """pending() without a copy of each payload: yield (position, data,
-        start, end), the payload being data[start:end] (bytes, good until
-        the next step)."""
+        start, end), the payload being data[start:end] (bytes or bytearray,
+        good until the next step)."""
         self._check()
         return self._records(True)
 
@@ -391,22 +392,29 @@ class Journal:
         unpack = struct.unpack_from
         while number != stop:
             ring = number >= self._next
+            at = 0
             if ring:
-                # A copy: commits, packing and acks may change the mirror
-                # while this iterates (and bytes slice fastest).
-                data = bytes(self._mirror)
+                # The mirror itself: a commit may add to it, an ack or a
+                # packing change it (changes), while this iterates.
+                data = self._mirror
+                changes = self._changes
+                check = False
             else:
                 data = self._read("s/%d" % number) or b""
                 number += 1
-            view = memoryview(data)
-            length = len(data)
-            at = 0
-            # A segment whose crc32 holds needs no frame of it checked.
-            check = not ring and (length < 4 or
-                                  unpack("<I", data, length - 4)[0] != _crc(view[:-4]))
-            if not check and not ring:
-                length -= 4
+                view = memoryview(data)
+                length = len(data)
+                # A segment whose crc32 holds needs no frame of it checked.
+                check = length < 4 or unpack("<I", data, length - 4)[0] != _crc(view[:-4])
+                if not check:
+                    length -= 4
             while True:
+                if ring:
+                    if changes != self._changes:
+                        data = self._mirror      # look again from its start
+                        changes = self._changes
+                        at = 0
+                    length = len(data)
                 if at + _HEAD > length:
                     if not ring:
                         # All of it read: what _segment_end would say (or
@@ -430,7 +438,7 @@ class Journal:
                     expected += 1
                     left -= 1
                     if assemble:
-                        parts.extend(view[begin:end])
+                        parts.extend(data[begin:end])
                     else:
                         parts += end - begin
                     if left:
@@ -453,7 +461,7 @@ class Journal:
                     left = flags & 0x7F
                     if left:
                         first = seq
-                        parts = bytearray(view[begin:end]) if assemble else end - begin
+                        parts = bytearray(data[begin:end]) if assemble else end - begin
                         continue
                     out = data
                 if assemble:
@@ -518,6 +526,7 @@ class Journal:
         self._next += 1
         self._start = self._head
         self._mirror = bytearray()
+        self._changes += 1
 
     def _drop_segment(self):
         """Drop the oldest segment: its pending commits are counted as dropped."""
@@ -556,7 +565,9 @@ class Journal:
         at = len(mirror) if acked >= self._head else 0
         while at < len(mirror) and struct.unpack_from("<I", mirror, at + 5)[0] < acked:
             at += mirror[at + 4]
-        mirror[0:at] = b""
+        if at:
+            mirror[0:at] = b""
+            self._changes += 1
         self._reclaim()
 
     def _reclaim(self):
