@@ -10,6 +10,7 @@ Nothing here prints or raises a secret: messages name the file and the
 field that is wrong, never its content.
 """
 
+import errno
 import json
 import os
 
@@ -39,9 +40,20 @@ DEFAULTS = {
     "sensors": [],
     "run_for": None,
     "simulation": {},
+    "verify": True,
 }
 SLEEP_MODES = ("none", "light", "deep")
 POLICIES = ("drop_oldest", "refuse")
+SECTIONS = ("push", "journal", "storage", "wifi", "ntp", "simulation")
+# The longest wait a profile may ask for: a 32-bit board's time.ticks_add()
+# refuses an interval of 2**29 ms (6.2 days) or more.
+MAX_SECONDS = 518400
+SECONDS = "a number of seconds above 0 and at most %d" % MAX_SECONDS
+TEXT = "a non-empty string"
+# Read bounds: a secrets file holds a few short strings; a larger file is
+# a mistake, and reading it whole could take the heap a board needs.
+PROFILE_BYTES = 8192
+SECRETS_BYTES = 2048
 
 
 class ConfigError(Exception):
@@ -97,20 +109,32 @@ def makedirs(path):
             raise
 
 
-def read_json(path, what):
-    """The JSON document at path, or ConfigError naming what is wrong."""
+def read_json(path, what, limit):
+    """The JSON object in the file at path (at most limit bytes), or
+    ConfigError saying what is wrong with it, whatever the failure."""
+    problem = document = None
     try:
-        with open(path) as stream:
-            text = stream.read()
-    except OSError:
-        raise ConfigError("%s %s is missing" % (what, path))
-    try:
-        document = json.loads(text)
+        with open(path, "rb") as stream:
+            data = stream.read(limit + 1)
+        if len(data) > limit:
+            problem = "is larger than %d bytes" % limit
+        else:
+            document = json.loads(data.decode())
+    except OSError as failure:
+        problem = "is missing" if failure.errno == errno.ENOENT else \
+            "cannot be read (%s)" % failure
+    except UnicodeError:
+        problem = "is not UTF-8 text"
     except ValueError:
         # The text may hold a password: say where, never what.
-        raise ConfigError("%s %s is not valid JSON" % (what, path))
-    if not isinstance(document, dict):
-        raise ConfigError("%s %s must be a JSON object {...}" % (what, path))
+        problem = "is not valid JSON"
+    except Exception as failure:
+        # MemoryError on a small heap; RecursionError from CPython's parser.
+        problem = "cannot be read (%s)" % type(failure).__name__
+    if problem is None and not isinstance(document, dict):
+        problem = "must be a JSON object {...}"
+    if problem is not None:
+        raise ConfigError("%s %s %s" % (what, path, problem))
     return document
 
 
@@ -120,10 +144,13 @@ def load_profile(folder, overrides=None):
     path = join(folder, PROFILE_NAME)
     if not exists(path):
         path = join(folder, "profile.json")
-    profile = merge(DEFAULTS, read_json(path, "board profile"))
+    profile = merge(DEFAULTS, read_json(path, "board profile", PROFILE_BYTES))
     for key, value in (overrides or {}).items():
         set_path(profile, key, value)
-    check_profile(profile)
+    try:
+        check_profile(profile)
+    except ConfigError as failure:
+        raise ConfigError("board profile %s: %s" % (path, failure))
     return profile
 
 
@@ -138,21 +165,108 @@ def set_path(document, dotted, value):
 
 
 def check_profile(profile):
-    if profile["sleep"] not in SLEEP_MODES:
-        raise ConfigError("profile: sleep must be one of %s" % (SLEEP_MODES,))
-    if profile["journal"]["policy"] not in POLICIES:
-        raise ConfigError("profile: journal.policy must be one of %s" % (POLICIES,))
-    if not profile["sample_interval"] or profile["sample_interval"] <= 0:
-        raise ConfigError("profile: sample_interval must be a positive number of seconds")
-    for sensor in profile["sensors"]:
-        if not isinstance(sensor, dict) or "alias" not in sensor or "kind" not in sensor:
-            raise ConfigError("profile: every sensor needs an alias and a kind")
+    """Every field's type and range: the first wrong one raises ConfigError
+    naming it, so that a board refuses a bad profile at boot instead of
+    failing every cycle."""
+    def need(field, good, what):
+        _need(profile, field, good, what)
+
+    def optional(good):
+        return lambda value: value is None or good(value)
+    for section in SECTIONS:
+        need(section, lambda value: isinstance(value, dict), "an object {...}")
+    for field in ("name", "journal.path", "storage.mount", "ntp.host"):
+        need(field, _text, TEXT)
+    for field in ("glue", "vendor", "model", "storage.image", "simulation.unique_id",
+                  "simulation.control"):
+        need(field, optional(_text), TEXT + " or null")
+    for field in ("timeout", "sample_interval", "push.max_interval", "wifi.timeout",
+                  "wifi.backoff_base"):
+        need(field, _seconds, SECONDS)
+    base = profile["wifi"]["backoff_base"]
+    need("wifi.backoff_cap", lambda value: _seconds(value) and value >= base,
+         "a number of seconds from wifi.backoff_base to %d" % MAX_SECONDS)
+    timeout = profile["timeout"]
+    # A watchdog shorter than a request would reset the board in the middle of one.
+    need("watchdog", lambda value: value == 0 and not isinstance(value, bool) or
+         _seconds(value) and value > timeout,
+         "0 (off) or a number of seconds above timeout and at most %d" % MAX_SECONDS)
+    need("push.every_samples", lambda value: _whole(value, 1), "a whole number from 1")
+    need("push.max_points", lambda value: _whole(value, 1), "a whole number from 1")
+    need("push.backlog_bytes", lambda value: _whole(value, 0), "a whole number from 0")
+    need("journal.capacity_bytes", lambda value: value == "auto" or _whole(value, 512),
+         "a whole number from 512, or \"auto\"")
+    need("storage.blocks", optional(lambda value: _whole(value, 2)), "a whole number from 2")
+    need("journal.policy", lambda value: value in POLICIES, "one of %s" % (POLICIES,))
+    need("sleep", lambda value: value in SLEEP_MODES, "one of %s" % (SLEEP_MODES,))
+    need("run_for", optional(lambda value: _number(value) and value >= 0),
+         "a number of seconds from 0, or null (forever)")
+    need("verify", lambda value: isinstance(value, bool) or _text(value),
+         "true, false or the path of a CA certificates file")
+    parse_server(profile["server"])
+    need("sensors", _sensors, "a list of {\"alias\": ..., \"kind\": ...}, "
+         "each alias once")
+    need("simulation.world_start", optional(_number), "a number (Unix seconds)")
+    need("simulation.outages", optional(lambda value: _pairs(value, _number)),
+         "a list of [at, seconds]")
+    need("simulation.faults", optional(lambda value: _pairs(
+        value, lambda fault: isinstance(fault, dict))), "a list of [at, {...}]")
+
+
+def _need(profile, field, good, what):
+    section, _, key = field.partition(".")
+    value = profile[section].get(key) if key else profile.get(section)
+    if not good(value):
+        if value is None or isinstance(value, (bool, int, float)):
+            shown = repr(value)
+        else:
+            shown = "a " + type(value).__name__
+        raise ConfigError("%s must be %s (got %s)" % (field, what, shown))
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _whole(value, low):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def _seconds(value):
+    return _number(value) and 0 < value <= MAX_SECONDS
+
+
+def _text(value):
+    return isinstance(value, str) and value != ""
+
+
+def _sensors(sensors):
+    if not isinstance(sensors, list):
+        return False
+    aliases = []
+    for sensor in sensors:
+        if not isinstance(sensor, dict) or not _text(sensor.get("kind")) or \
+                not _text(sensor.get("alias")) or sensor["alias"] in aliases:
+            return False
+        aliases.append(sensor["alias"])
+    return True
+
+
+def _pairs(items, good):
+    """items is a list of [number, x] with good(x) for every x."""
+    if not isinstance(items, list):
+        return False
+    for item in items:
+        if not isinstance(item, list) or len(item) != 2 or not _number(item[0]) or \
+                not good(item[1]):
+            return False
+    return True
 
 
 def load_secrets(path):
     """The secrets file, checked: {"wifi": {"ssid", "password"}, and "cik" or
     "vendor"/"model" (else the profile's), optional "server": URL}."""
-    secrets = read_json(path, "secrets file")
+    secrets = read_json(path, "secrets file", SECRETS_BYTES)
     wifi = secrets.get("wifi")
     if not isinstance(wifi, dict) or not isinstance(wifi.get("ssid"), str) or not wifi["ssid"]:
         raise ConfigError("secrets file %s needs \"wifi\": {\"ssid\": ..., \"password\": ...}"

@@ -55,7 +55,7 @@ class MicroPythonModule(pytest.File):
     def collect(self):
         names, self.settings = _module_settings(self.path)
         for name in names:
-            yield MicroPythonItem.from_parent(self, name=name + "[micropython]", function=name)
+            yield MicroPythonItem.from_parent(self, name=name + "[micropython]", test_name=name)
 
     def start(self, pool):
         """Submit every shard of this module to the pool."""
@@ -167,16 +167,19 @@ _POOL = []
 class MicroPythonItem(pytest.Item):
     runtime = "MicroPython"
 
-    def __init__(self, *, function, **kwargs):
+    def __init__(self, *, test_name, **kwargs):
         super().__init__(**kwargs)
-        self.function = function
+        # Not `function`: pytest's -k matching reads item.function.__dict__.
+        self.test_name = test_name
+        # `make test-cpython` / `make test-micropython` select by this marker.
+        self.add_marker("micropython")
 
     def runtest(self):
         results = self.parent.outcome()
-        if self.function not in results:
+        if self.test_name not in results:
             raise MicroPythonFailure("no result: the module crashed before this test\n"
                                      + results["__output__"])
-        status, trace = results[self.function]
+        status, trace = results[self.test_name]
         if status != "PASS":
             raise MicroPythonFailure(trace)
 

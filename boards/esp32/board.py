@@ -7,6 +7,7 @@ Every board glue has this interface, used by firmware/app.py:
     wifi_connected() -> bool              http() -> requests-like object or None
     sensor(spec) -> function() -> value   watchdog(timeout) -> object with feed()
     unique_id() -> hex str                mount_storage(path)
+    memory() -> (bytes free in the Python heap, bytes it could still grow by)
 
 Sensors: "mcu_temperature" (esp32.mcu_temperature() on S2/S3/C3/C6, else
 esp32.raw_temperature() converted from Fahrenheit on the original ESP32)
@@ -15,6 +16,7 @@ and "adc" (machine.ADC on spec["pin"], read_u16, "attenuation" "0dB" /
 """
 
 import binascii
+import gc
 import time
 
 import esp32
@@ -100,6 +102,15 @@ class Board:
 
     def mount_storage(self, path):
         """The flash file system is mounted at boot; nothing to do."""
+
+    def memory(self):
+        """The Python heap grows on demand from the IDF heap (MicroPython
+        1.21 and later), and gc.mem_free() adds the largest free block of
+        the IDF heap it could take ("max new split" in micropython.mem_info(),
+        see esp32.idf_heap_info in MicroPython's docs): told apart here. That
+        block is shared with WiFi and TLS, so it is no promise."""
+        grow = max([region[2] for region in esp32.idf_heap_info(esp32.HEAP_DATA)] or [0])
+        return max(0, gc.mem_free() - grow), grow
 
     def _wifi(self):
         if self._wlan is None:

@@ -15,6 +15,7 @@
 The interface is the one every board glue has (see boards/esp32/board.py).
 """
 
+import gc
 import math
 import os
 import vfs
@@ -201,6 +202,11 @@ class Board:
 
     def unique_id(self):
         return self.simulation.get("unique_id", "a4cf12b3c4d5")
+
+    def memory(self):
+        """(bytes free in the Python heap, bytes it could still grow by):
+        the unix port's heap is the fixed -X heapsize."""
+        return gc.mem_free(), 0
 
     def mount_storage(self, path):
         """Mount LittleFS from the image file at `path`, formatting it on first use."""
