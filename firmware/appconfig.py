@@ -155,13 +155,17 @@ def load_profile(folder, overrides=None):
 
 
 def set_path(document, dotted, value):
-    """document["a"]["b"] = value for dotted "a.b" (sections are created)."""
+    """document["a"]["b"] = value for dotted "a.b" (sections are created);
+    an object given for a section is merged into it, as in a profile."""
     keys = dotted.split(".")
     for key in keys[:-1]:
         if not isinstance(document.get(key), dict):
             document[key] = {}
         document = document[key]
-    document[keys[-1]] = value
+    if isinstance(value, dict) and isinstance(document.get(keys[-1]), dict):
+        document[keys[-1]].update(value)
+    else:
+        document[keys[-1]] = value
 
 
 def check_profile(profile):
@@ -197,8 +201,8 @@ def check_profile(profile):
     need("journal.capacity_bytes", lambda value: value == "auto" or _whole(value, 512),
          "a whole number from 512, or \"auto\"")
     need("storage.blocks", optional(lambda value: _whole(value, 2)), "a whole number from 2")
-    need("journal.policy", lambda value: value in POLICIES, "one of %s" % (POLICIES,))
-    need("sleep", lambda value: value in SLEEP_MODES, "one of %s" % (SLEEP_MODES,))
+    need("journal.policy", lambda value: value in POLICIES, "one of " + ", ".join(POLICIES))
+    need("sleep", lambda value: value in SLEEP_MODES, "one of " + ", ".join(SLEEP_MODES))
     need("run_for", optional(lambda value: _number(value) and value >= 0),
          "a number of seconds from 0, or null (forever)")
     need("verify", lambda value: isinstance(value, bool) or _text(value),
@@ -217,11 +221,17 @@ def _need(profile, field, good, what):
     section, _, key = field.partition(".")
     value = profile[section].get(key) if key else profile.get(section)
     if not good(value):
-        if value is None or isinstance(value, (bool, int, float)):
-            shown = repr(value)
-        else:
-            shown = "a " + type(value).__name__
-        raise ConfigError("%s must be %s (got %s)" % (field, what, shown))
+        raise ConfigError("%s must be %s (got %s)" % (field, what, _shown(value)))
+
+
+def _shown(value):
+    """A wrong value as the profile's JSON spells it (the profile holds no
+    secret), short."""
+    if isinstance(value, (list, dict)):
+        return "a list" if isinstance(value, list) else "an object"
+    if isinstance(value, str) and len(value) > 40:
+        return "a string of %d characters" % len(value)
+    return json.dumps(value)
 
 
 def _number(value):

@@ -100,6 +100,13 @@ def test_max_points_zero_or_negative_is_refused():
     for value in (0, -1, 2.5, "500", None):
         _refused("push.max_points", value)
     _accepted("push.max_points", 1)
+    # An object given for a section (--set 'push={...}') is merged into it,
+    # as in a profile file: the field named is the one that is wrong.
+    try:
+        appconfig.load_profile("boards/unix", {"push": {"max_points": 0}})
+        raise AssertionError("push.max_points 0 was accepted")
+    except appconfig.ConfigError as failure:
+        assert ": push.max_points must be a whole number from 1 (got 0)" in str(failure)
 
 
 def test_capacity_bytes_is_at_least_512_or_auto():
