@@ -64,6 +64,46 @@ def test_deploy_refuses_a_missing_secrets_file(tmp_path):
     assert "mpremote" not in done.stdout
 
 
+def test_deploy_prints_absolute_paths():
+    done = subprocess.run([PYTHON, str(ROOT / "tools" / "deploy"), "--board", "esp32s3",
+                           "--no-secrets", "--dry-run"], cwd=ROOT / "tools",
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    places = re.findall(r"^\(cd (\S+) && ", done.stdout, re.M)
+    # The lines run as printed from anywhere, here from tools/.
+    assert places == [str(ROOT / "dist" / "esp32s3")] * 2, done.stdout
+
+
+def test_deploy_refuses_a_board_without_hardware():
+    done = run([PYTHON, "tools/deploy", "--board", "unix", "--no-secrets", "--dry-run"])
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines() == [
+        "deploy: board unix has no hardware to deploy to (the host simulates it): run it "
+        "with `make demo` or `micropython firmware/main.py --board boards/unix`"]
+    assert done.stdout == ""
+
+
+def test_deploy_fails_when_the_copy_fails_without_following(tmp_path):
+    # The real mpremote, on a serial port that is not there.
+    done = run([PYTHON, "tools/deploy", "--board", "esp32", "--port", "/dev/uonep-no-such-port",
+                "--no-secrets", "--no-follow", "--out", str(tmp_path)])
+    assert done.returncode != 0
+    assert "deploy: copying to the board failed (mpremote exited with" in done.stderr
+    assert "(cd %s && " % (tmp_path / "esp32") in done.stdout
+    assert (tmp_path / "esp32" / "app.mpy").exists()
+    assert "Traceback" not in done.stderr
+
+
+def test_deploy_fails_when_the_build_fails(tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    done = run([PYTHON, "tools/deploy", "--board", "esp32", "--no-secrets", "--no-follow",
+                "--out", str(blocked)])
+    assert done.returncode != 0
+    assert done.stderr.startswith("deploy: building %s failed: " % (blocked / "esp32"))
+    assert "Traceback" not in done.stderr and "mpremote" not in done.stdout
+
+
 def test_deploy_without_secrets_copies_none():
     done = run([PYTHON, "tools/deploy", "--no-secrets", "--no-follow", "--dry-run"])
     assert done.returncode == 0
