@@ -1,8 +1,10 @@
 """make bench: what a sample costs on the wire, in flash and in RAM, each
 metric measured in this run side by side with its baseline.
 
-Writes bench/results.json and prints a table (also pasted into the README
-between the BENCH markers). Timing figures are medians of repeated runs.
+Prints a table and writes the results to .state/bench/results.json (not
+tracked by git). With --update (`make bench-update`) it writes them to the
+tracked bench/results.json instead and pastes the table into the README
+between the BENCH markers. Timing figures are medians of repeated runs.
 """
 import datetime
 import json
@@ -22,6 +24,7 @@ MICROPYTHON = BIN / "micropython"
 MPY_CROSS = BIN / "mpy-cross"
 SCRIPTS = ROOT / "tools" / "benchmarks"
 RESULTS = ROOT / "bench" / "results.json"
+LOCAL_RESULTS = ROOT / ".state" / "bench" / "results.json"
 README = ROOT / "README.md"
 CIK = "1" * 40
 SAMPLES = 1000
@@ -282,10 +285,25 @@ def machine():
                 break
     except OSError:
         pass
-    version = subprocess.run([str(MICROPYTHON), "-c", "import sys; print(sys.version)"],
-                             capture_output=True, text=True).stdout.strip()
-    return "%s, %d cores, %s; CPython %s; MicroPython %s" % (
-        model, os.cpu_count() or 0, platform.system(), platform.python_version(), version)
+    return "%s, %d cores, %s; CPython %s; %s" % (
+        model, os.cpu_count() or 0, platform.system(), platform.python_version(),
+        micropython_version())
+
+
+# sys.version is the language level MicroPython implements ("3.4.0; MicroPython
+# <build> on <date>"); the release is sys.implementation.version.
+_VERSION = ("import sys; v = sys.implementation.version; "
+            "print('MicroPython %d.%d.%d%s (unix port, %s, build %s)' % (v[0], v[1], v[2], "
+            "'-' + v[3] if len(v) > 3 and v[3] else '', "
+            "'64-bit' if sys.maxsize > 2 ** 32 else '32-bit', "
+            "sys.version.split('MicroPython ', 1)[-1]))")
+
+
+def micropython_version():
+    """"MicroPython 1.29.0-preview (unix port, 64-bit, build 9458e3a23f on
+    2026-07-05)": the binary the MicroPython figures come from."""
+    return subprocess.run([str(MICROPYTHON), "-c", _VERSION], capture_output=True,
+                          text=True).stdout.strip()
 
 
 NOTES = """How to read it: wire bytes count request line, headers and body
@@ -300,7 +318,10 @@ reads per commit read), which the one-file baseline does not pay."""
 
 
 def table(results, modules):
-    lines = ["| metric | uonep | baseline | ratio | unit | baseline is |",
+    lines = ["ratio = uonep / baseline. Every metric is a cost (bytes, requests, erases, "
+             "microseconds), so lower is better: below 1, uonep costs less than its baseline.",
+             "",
+             "| metric | uonep | baseline | ratio (uonep / baseline) | unit | baseline is |",
              "|---|---:|---:|---:|---|---|"]
     for name, entry in results["metrics"].items():
         lines.append("| %s | %s | %s | %s | %s | %s |" % (
@@ -324,7 +345,23 @@ def update_readme(text):
     README.write_text(before + start + "\n" + text + "\n" + end + after)
 
 
-def main():
+def report(results, modules, update):
+    """Print the table; write the results to the untracked LOCAL_RESULTS,
+    or with update to the tracked RESULTS and the README's table."""
+    text = "Measured %s on %s.\n\n%s" % (results["date"], results["machine"],
+                                          table(results, modules))
+    print(text)
+    target = RESULTS if update else LOCAL_RESULTS
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(results, indent=2) + "\n")
+    if update:
+        update_readme(text)
+    print("wrote %s%s" % (target, " and the README's table" if update else
+                          " (`make bench-update` writes bench/results.json and the README)"))
+
+
+def main(argv):
+    update = "--update" in argv
     from uonep_host.emulator import Emulator
     scratch = Path(tempfile.mkdtemp(prefix="uonep-bench-"))
     emulator = Emulator(seed={"clients": [{"cik": CIK, "dataports": [
@@ -352,14 +389,8 @@ def main():
         shutil.rmtree(scratch, ignore_errors=True)
     results = {"machine": machine(), "date": datetime.datetime.now(datetime.timezone.utc)
                .strftime("%Y-%m-%d %H:%M UTC"), "metrics": metrics}
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    text = "Measured %s on %s.\n\n%s" % (results["date"], results["machine"],
-                                          table(results, modules))
-    print(text)
-    update_readme(text)
-    print("wrote %s" % RESULTS.relative_to(ROOT))
+    report(results, modules, update)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
