@@ -30,6 +30,9 @@ setup: $(VENV)/.installed $(STUBS)/.installed ## .venv and .stubs: CPython side,
 
 $(VENV)/.installed: setup.py | check-platform
 	$(PYTHON) -m venv $(VENV)
+	# The pip a venv starts with can be older than 23.1 (CPython 3.10 ships
+	# 23.0.1), whose editable install ignores setup.py's package_dir.
+	$(PIP) install --upgrade 'pip>=23.1'
 	$(PIP) install -e '.[test]'
 	touch $@
 
