@@ -15,8 +15,9 @@ PASSWORD = "secret-wifi-password"
 
 
 @pytest.mark.parametrize("content, expected", [
-    # Deep enough for CPython's parser to give up with RecursionError.
-    (b"[" * 1020 + b"]" * 1020, "cannot be read (RecursionError)"),
+    # Deep enough for the parser of CPython 3.12 and older to give up
+    # with RecursionError; 3.13's parses it.
+    (b"[" * 1020 + b"]" * 1020, ("cannot be read (RecursionError)", "must be a JSON object")),
     (b'{"wifi": {"ssid": "caf\xe9", "password": "%s"}}' % PASSWORD.encode(), "not UTF-8 text"),
     (b'{"wifi": {"password": "%s"' % PASSWORD.encode(), "is not valid JSON"),
     (b" " * 4096, "larger than 2048 bytes"),
@@ -27,7 +28,8 @@ def test_a_bad_secrets_file_is_a_config_error(tmp_path, content, expected):
     path.write_bytes(content)
     with pytest.raises(appconfig.ConfigError) as raised:
         appconfig.load_secrets(str(path))
-    assert expected in str(raised.value)
+    expected = expected if isinstance(expected, tuple) else (expected,)
+    assert any(phrase in str(raised.value) for phrase in expected), raised.value
     assert PASSWORD not in str(raised.value)
 
 

@@ -6,6 +6,7 @@ import json
 import app
 import appconfig
 import emulator_control
+import profilecheck
 from mp_test_app_support import (ACTIVATED_SERIAL, DISABLED_SERIAL, FIRST_BOOT_SERIAL,
                                  FOREIGN_CIK, PASSWORD, UNKNOWN_SERIAL, WORLD_START, TightHeap,
                                  device_cik, finish, make_app, points, scratch, seeded_cik,
@@ -74,7 +75,7 @@ def test_backoff_is_exponential_and_capped():
 def test_wifi_lost_mid_push():
     # A backlog big enough for several requests, then WiFi drops after the first.
     device, board, logs, cik = _cik_app(3, {"push.every_samples": 200,
-                                            "push.max_interval": appconfig.MAX_SECONDS,
+                                            "push.max_interval": profilecheck.MAX_SECONDS,
                                             "push.backlog_bytes": 10 ** 6})
     device.start()
     _run_steps(device, board, 150)
