@@ -11,6 +11,7 @@ field that is wrong, never its content.
 """
 
 import errno
+import gc
 import json
 import os
 import sys
@@ -107,12 +108,13 @@ def read_json(path, what, limit):
     ConfigError saying what is wrong with it, whatever the failure."""
     problem = document = None
     try:
-        with open(path, "rb") as stream:
-            data = stream.read(limit + 1)
-        if len(data) > limit:
+        # The size first: a buffer of the limit would cost as much heap as
+        # the largest file, and the parser reads the stream itself.
+        if os.stat(path)[6] > limit:
             problem = "is larger than %d bytes" % limit
         else:
-            document = json.loads(data.decode())
+            with open(path, encoding="utf-8") as stream:
+                document = json.load(stream)
     except OSError as failure:
         problem = "is missing" if failure.errno == errno.ENOENT else \
             "cannot be read (%s)" % failure
@@ -151,6 +153,9 @@ def load_profile(folder, overrides=None):
         problem = str(failure)
     finally:
         sys.modules.pop("profilecheck", None)
+        # Collected at once, its place is reused from the start instead of
+        # being left as holes between what comes next (measured in make bench).
+        gc.collect()
     if problem is not None:
         raise ConfigError("board profile %s: %s" % (path, problem))
     return profile
