@@ -39,7 +39,7 @@ def test_create_client_key_told_only_to_its_owner(rpc, emu):
     rid = rpc.ok("create", "client", {"name": "child"})
     key = rpc.ok("info", rid, {"key": True})["key"]
     assert is_key(key) and key != rid
-    child = Rpc(emu.url, key)
+    child = Rpc(emu.session(), key)
     assert child.ok("lookup", "alias", "") == rid
     # the child asking about itself is not its owner
     assert "key" not in child.ok("info", {"alias": ""}, {})
@@ -87,11 +87,11 @@ def test_listing_forms(rpc, emu):
 def test_drop_takes_the_subtree(rpc, emu):
     child = rpc.ok("create", "client", {})
     key = rpc.ok("info", child, {"key": True})["key"]
-    grandchild_port = Rpc(emu.url, key).ok("create", "dataport", {"format": "integer"})
+    grandchild_port = Rpc(emu.session(), key).ok("create", "dataport", {"format": "integer"})
     rpc.ok("drop", child)
     assert rpc.status("info", child, {}) == "restricted"
     assert rpc.status("info", grandchild_port, {}) == "restricted"
-    assert Rpc(emu.url, key).call("info", {"alias": ""}, {})["error"]["code"] == 401
+    assert Rpc(emu.session(), key).call("info", {"alias": ""}, {})["error"]["code"] == 401
 
 
 def test_drop_alias_and_self(rpc, emu):
@@ -117,7 +117,7 @@ def test_map_unmap_lookup_documented_examples(rpc):
 def test_map_only_direct_children(rpc, emu):
     child = rpc.ok("create", "client", {})
     key = rpc.ok("info", child, {"key": True})["key"]
-    port = Rpc(emu.url, key).ok("create", "dataport", {"format": "float"})
+    port = Rpc(emu.session(), key).ok("create", "dataport", {"format": "float"})
     assert rpc.status("map", "alias", port, "deep") == "invalid"
     outsider = "f" * 40
     assert rpc.status("map", "alias", outsider, "far") == "restricted"
@@ -134,7 +134,7 @@ def test_lookup_self_and_owner(rpc, emu):
 
 
 def test_resource_outside_the_subtree_is_restricted(rpc, emu):
-    other = Rpc(emu.url, emu_client(emu))
+    other = Rpc(emu.session(), emu_client(emu))
     other_port = other.ok("create", "dataport", {"format": "float"})
     assert rpc.status("read", other_port, {}) == "restricted"
     assert rpc.status("write", other_port, 1) == "restricted"
@@ -143,9 +143,8 @@ def test_resource_outside_the_subtree_is_restricted(rpc, emu):
 
 def emu_client(emu):
     """A second top-level client: activate the seeded device."""
-    import requests
-    answer = requests.post(emu.url + "/provision/activate",
-                           data={"vendor": "acme", "model": "m1", "sn": "0001"})
+    answer = emu.session().post("/provision/activate",
+                                data={"vendor": "acme", "model": "m1", "sn": "0001"})
     assert answer.status_code == 200
     return answer.text
 
@@ -156,10 +155,10 @@ def test_move_with_and_without_aliases(rpc, emu):
     rpc.ok("move", {"alias": "temp"}, child, {"aliases": True})
     assert rpc.ok("lookup", "owner", temp) == child
     key = rpc.ok("info", child, {"key": True})["key"]
-    assert Rpc(emu.url, key).ok("lookup", "alias", "temp") == temp
+    assert Rpc(emu.session(), key).ok("lookup", "alias", "temp") == temp
     count = emu.rid(CIK, "count")
     rpc.ok("move", count, child, {"aliases": False})
-    assert Rpc(emu.url, key).status("lookup", "alias", "count") == "invalid"
+    assert Rpc(emu.session(), key).status("lookup", "alias", "count") == "invalid"
     assert rpc.status("move", child, child, {}) == "invalid"   # into its own subtree
 
 

@@ -201,7 +201,7 @@ def test_wait_expires(rpc):
 
 def test_wait_wakes_on_write(rpc, emu):
     from emulator_helpers import Rpc
-    writer = Rpc(emu.url)
+    writer = Rpc(emu.session())
     timer = threading.Timer(0.2, lambda: writer.ok("write", TEMP, 42))
     started = time.monotonic()
     timer.start()

@@ -84,6 +84,8 @@ def load_seed(name):
 def open_emulator(options, seed, seed_name):
     """An Emulator on --db, seeded, not listening yet."""
     if options.db != ":memory:":
+        if os.path.isdir(options.db):
+            raise Failure("--db %s: is a folder (give the path of a file in it)" % options.db)
         folder = os.path.dirname(os.path.abspath(options.db))
         try:
             os.makedirs(folder, exist_ok=True)

@@ -100,7 +100,7 @@ class Control:
         try:
             answer = json.loads(content) if content else None
         except ValueError:
-            answer = content.decode("utf-8", "replace")
+            answer = content  # not JSON (a 403 is plain text): the bytes as they came
         if status != 200:
             raise ControlError(status, answer)
         return answer

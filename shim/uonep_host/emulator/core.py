@@ -30,6 +30,8 @@ ACTIVATE_PATH = "/provision/activate"
 CONTROL_PREFIX = "/_emulator/"
 # the request log keeps the most recent entries only, so a long demo run stays small
 REQUEST_LOG_SIZE = 10000
+# how long stop() waits for the requests being handled (a long poll ends at once)
+STOP_WAIT = 5
 REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
            504: "Gateway Timeout"}
 
@@ -113,6 +115,9 @@ class Core:
         self.faults = Faults()
         self.stopping = threading.Event()
         self.stopped = False
+        # requests inside handle(): stop() lets them finish before closing the db
+        self._in_flight = 0
+        self._busy = threading.Condition()
         self.dispatcher = Dispatcher(self.store, self.clock, self.faults, self.stopping)
         self.requests = []
         self._request_total = 0
@@ -138,6 +143,16 @@ class Core:
 
     def handle(self, request):
         """The Answer to a Request, on any route."""
+        with self._busy:
+            self._in_flight += 1
+        try:
+            return self._route(request)
+        finally:
+            with self._busy:
+                self._in_flight -= 1
+                self._busy.notify_all()
+
+    def _route(self, request):
         if request.path.startswith(CONTROL_PREFIX):
             return self._control(request)
         route = self._routes.get((request.method, request.path))
@@ -154,11 +169,15 @@ class Core:
         return Session(self)
 
     def stop(self):
-        """End long polls and stalls, then close the database (idempotent)."""
+        """End long polls and stalls, let the requests being handled finish
+        (at most STOP_WAIT seconds), then close the database (idempotent)."""
         self._end_waits()
-        if not self.stopped:
-            self.stopped = True
-            self.store.close()
+        if self.stopped:
+            return
+        self.stopped = True
+        with self._busy:
+            self._busy.wait_for(lambda: self._in_flight == 0, STOP_WAIT)
+        self.store.close()
 
     def _end_waits(self):
         self.stopping.set()

@@ -122,7 +122,8 @@ class Emulator(Core):
         db. Also for an emulator used only in process; idempotent."""
         if self._server is not None:
             self._end_waits()
-            self._shutdown_now()
+            if self._thread.is_alive():
+                self._shutdown_now()
             self._server.close_connections()
             self._server.server_close()
             self._thread.join()
