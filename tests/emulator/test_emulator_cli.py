@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from emulator_helpers import CIK, over_http
+from emulator_helpers import over_http
 
 SERVER = [sys.executable, "-m", "uonep_host.emulator"]
 FAULTS = [sys.executable, "-m", "uonep_host.emulator.faults"]
