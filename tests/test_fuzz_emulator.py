@@ -21,15 +21,16 @@ FORMAT_OF = {"temp": "float", "count": "integer", "status": "string"}
 
 @pytest.fixture(scope="module")
 def emulator():
-    with Emulator(seed={"clients": [{"cik": DEFAULT_CIK, "dataports": [
-            {"alias": alias, "format": kind} for alias, kind in FORMAT_OF.items()]}]}) as running:
-        yield running
+    # in process: the values and aliases are the point here, not the sockets
+    emulator = Emulator(seed={"clients": [{"cik": DEFAULT_CIK, "dataports": [
+        {"alias": alias, "format": kind} for alias, kind in FORMAT_OF.items()]}]})
+    yield emulator
+    emulator.stop()
 
 
 @pytest.fixture(scope="module")
 def client(emulator):
-    host, port = emulator.url.rsplit("//", 1)[1].split(":")
-    return Client(DEFAULT_CIK, host=host, port=int(port), https=False, timeout=5)
+    return Client(DEFAULT_CIK, host="emulator", https=False, timeout=5, http=emulator.session())
 
 
 def _fits(kind, value):
