@@ -24,6 +24,10 @@ def prepare(store, resource, value):
     steps = description.get("preprocess") or []
     fmt = description.get("format")
     if steps:
+        # a database from an older emulator may hold steps it never checked
+        trouble = preprocess.problem(steps)
+        if trouble:
+            raise Invalid(trouble)
         value = preprocess.apply(steps, value,
                                  lambda reference: _latest(store, resource, reference))
         if fmt == "integer" and type(value) is float and math.isfinite(value):

@@ -2,7 +2,7 @@
 clone), update, info, listing, drop, move, usage."""
 
 from . import descriptions
-from .access import check_reach, is_key, resolve, shared_with
+from .access import check_reach, is_key, resolve
 from .calls import (NOTHING, SERIES, arity, leading_client, lookup, options, spec,
                     timestamp, name)
 from .errors import ArgumentError, CallFailure, invalid, restricted
@@ -136,7 +136,8 @@ def _renamed_references(description, renamed):
         copy["subscribe"] = renamed[copy["subscribe"]]
     if isinstance(copy.get("preprocess"), list):
         copy["preprocess"] = [[step[0], renamed.get(step[1], step[1])]
-                              if isinstance(step[1], str) else step
+                              if isinstance(step, list) and len(step) == 2
+                              and isinstance(step[1], str) else step
                               for step in copy["preprocess"]]
     return copy
 
