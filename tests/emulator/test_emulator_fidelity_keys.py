@@ -47,6 +47,14 @@ def test_named_procedures_and_what_tokens_never_do(rpc, emu):
         "grant", {"alias": ""}, {me: ["info"]}, {})})
 
 
+def test_a_token_for_a_dropped_resource_reaches_nothing(rpc, emu):
+    port = rpc.ok("create", "dataport", {"format": "float"})
+    token = rpc.ok("grant", {"alias": ""}, {port: ["read", "write"]}, {})
+    rpc.ok("drop", port)
+    entry = rpc.call("read", port, {}, auth={"token": token})
+    assert entry["status"] == "restricted" and entry["error"]["code"] == 403
+
+
 def test_a_dropped_grantor_takes_its_tokens(rpc, emu):
     kid, kid_rid = child(rpc, emu)
     token = kid.ok("grant", {"alias": ""}, {kid_rid: ["read"]}, {})

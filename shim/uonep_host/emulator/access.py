@@ -139,6 +139,9 @@ def resolve(store, caller, spec, procedure, what="resource"):
             raise invalid("no %s %s" % (what, show(name)))
     elif is_key(spec):
         rid = spec
+        if store.resource(rid) is None:
+            # as for any RID out of reach: the caller cannot tell the difference
+            raise restricted("%s is not in the calling client's tree nor shared with it" % rid)
     else:
         raise invalid("%s is neither a RID nor {\"alias\": name}" % show(spec))
     check_reach(store, caller, rid, procedure)

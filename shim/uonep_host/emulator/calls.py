@@ -5,7 +5,7 @@ names."""
 
 import math
 
-from .access import check_spec, is_key, resolve
+from .access import check_spec, resolve
 from .errors import ArgumentError, invalid
 from .timeseries import show
 
@@ -108,9 +108,3 @@ def name(item, what="a name"):
         raise ArgumentError("%s is a non-empty string, not %s" % (what, show(item)))
     return item
 
-
-def code(item, what="code"):
-    """A CIK or share code argument; a malformed one is only "invalid"."""
-    if not is_key(item):
-        raise invalid("no such %s (a %s is 40 lowercase hex characters)" % (what, what))
-    return item

@@ -125,8 +125,9 @@ def run_deactivate(context, parsed):
         owned = _owned_client(context, code, "deactivate")
         store.set_client_key(owned["rid"], status="expired")
         return NOTHING
-    shares = [store.share(code)] if store.share(code) else store.shares_of(code)
-    mine = [share for share in shares if share and share["activator"] == activator]
+    share = store.share(code)
+    shares = [share] if share else store.shares_of(code)
+    mine = [share for share in shares if share["activator"] == activator]
     if not mine:
         raise invalid("this client has not activated that share")
     for share in mine:
