@@ -217,8 +217,9 @@ def test_subscribe_copies_every_new_point_of_the_source(onep):
     ok(onep.write(CIK, {"alias": "source"}, "ATEST"))
     assert latest(onep, CIK, {"alias": "destination"}) == "ATEST"
     ok(onep.recordbatch(CIK, {"alias": "source"}, [[100, "x"], [101, "y"]]))
-    assert ok(onep.read(CIK, {"alias": "destination"}, {"endtime": 101, "limit": 5,
-                                                         "sort": "asc"})) == [[100, "x"], [101, "y"]]
+    copied = ok(onep.read(CIK, {"alias": "destination"}, {"endtime": 101, "limit": 5,
+                                                           "sort": "asc"}))
+    assert copied == [[100, "x"], [101, "y"]]
 
 
 def test_preprocess_with_constants_and_a_sibling_alias(onep):

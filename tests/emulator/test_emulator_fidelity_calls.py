@@ -203,7 +203,7 @@ def test_update_limits(rpc, emu):
         "'colour' is not a key of a client description"
 
 
-# -- seeds and old databases ------------------------------------------------------------------------
+# -- seeds and old databases -------------------------------------------------------------
 
 def test_seeded_preprocess_and_subscribe():
     seed = {"clients": [{"cik": CIK, "dataports": [

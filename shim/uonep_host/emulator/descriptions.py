@@ -65,7 +65,8 @@ def updated(kind, current, changes):
     if unknown:
         raise invalid("%s is not a key of a %s description" % (show(unknown[0]), kind))
     if "format" in changes and changes["format"] != current.get("format"):
-        raise invalid("a %s's format cannot change (it is %s)" % (kind, show(current.get("format"))))
+        raise invalid("a %s's format cannot change (it is %s)"
+                      % (kind, show(current.get("format"))))
     merged = dict(current, **changes)
     if isinstance(changes.get("retention"), dict):
         merged["retention"] = dict(current.get("retention") or RETENTION, **changes["retention"])

@@ -45,7 +45,8 @@ def reference(operand):
     or None for a constant or a malformed operand."""
     if isinstance(operand, str) and operand:
         return operand if _is_rid(operand) else {"alias": operand}
-    if isinstance(operand, dict) and set(operand) == {"alias"} and isinstance(operand["alias"], str):
+    if isinstance(operand, dict) and set(operand) == {"alias"} \
+            and isinstance(operand["alias"], str):
         return operand
     return None
 

@@ -29,7 +29,8 @@ def parse_create(arguments):
     client, rest = leading_client(arguments, 2)
     kind, description = arity(rest, 1, 2)
     if kind not in CREATE_TYPES:
-        raise ArgumentError("%s is not a resource type (%s)" % (show(kind), ", ".join(CREATE_TYPES)))
+        raise ArgumentError("%s is not a resource type (%s)"
+                            % (show(kind), ", ".join(CREATE_TYPES)))
     return client, kind, options(description)
 
 
@@ -176,7 +177,8 @@ def parse_info(arguments):
     given = options(given)
     unknown = sorted(set(given) - set(INFO_KEYS))
     if unknown:
-        raise ArgumentError("%s is not an info option (%s)" % (show(unknown[0]), ", ".join(INFO_KEYS)))
+        raise ArgumentError("%s is not an info option (%s)"
+                            % (show(unknown[0]), ", ".join(INFO_KEYS)))
     return spec(resource), given
 
 
