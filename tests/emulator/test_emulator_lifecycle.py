@@ -143,7 +143,7 @@ def test_stop_ends_a_long_poll_quickly(emu, door_name):
     assert not waiter.is_alive() and time.monotonic() - started < 3
     if door_name == "in_process":
         # the long poll ended with its answer, before the database closed
-        assert outcome == [{"id": 1, "status": "expire"}]
+        assert [entry["status"] for entry in outcome] == ["expire"]
 
 
 def _quiet(action):

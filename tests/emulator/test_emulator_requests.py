@@ -1,5 +1,5 @@
-"""Request-level behaviour: errors -1/400/501, ids and empty bodies, call
-order, compact JSON (in process), and over HTTP the body-size limit,
+"""Request-level behaviour: errors -1/400, per-call 501, ids and empty bodies,
+call order, compact JSON (in process), and over HTTP the body-size limit,
 keep-alive accounting and concurrent connections."""
 
 import http.client
@@ -36,17 +36,18 @@ def test_malformed_requests_are_400(rpc):
     assert error_of(rpc, {"auth": auth, "calls": [dict(WRITE, arguments={})]})["code"] == 400
 
 
-def test_unknown_procedure_is_501_and_nothing_runs(rpc, emu):
-    error = error_of(rpc, {"auth": {"cik": CIK}, "calls": [
-        dict(WRITE, id=1), {"id": 2, "procedure": "teleport", "arguments": []}]})
-    assert error["code"] == 501 and error["context"] == "procedure"
-    assert emu.points(CIK, "count") == []
+def test_unknown_procedure_fails_that_call_alone(rpc, emu):
+    answer = rpc.send([dict(WRITE, id=1), {"id": 2, "procedure": "teleport", "arguments": []}])
+    assert answer[0] == {"id": 1, "status": "ok"}
+    assert answer[1]["status"] == "fail"
+    assert answer[1]["error"]["code"] == 501 and answer[1]["error"]["context"] == "procedure"
+    assert emu.points(CIK, "count") == [[T0, 1]]
 
 
-def test_bad_arguments_are_501(rpc):
-    error = error_of(rpc, {"auth": {"cik": CIK}, "calls": [
-        {"id": 1, "procedure": "write", "arguments": [{"alias": "count"}]}]})
-    assert error["code"] == 501 and error["context"] == "arguments"
+def test_bad_arguments_fail_that_call_alone(rpc):
+    entry = rpc.call("write", {"alias": "count"})
+    assert entry["status"] == "fail"
+    assert entry["error"]["code"] == 501 and entry["error"]["context"] == "arguments"
 
 
 def test_only_calls_with_an_id_are_answered(rpc, emu):

@@ -29,10 +29,11 @@ def test_create_dataport_needs_a_known_format(rpc):
                                              "retention": {"count": -1}}) == "invalid"
 
 
-def test_create_unknown_type_is_501_and_unemulated_types_fail(rpc):
-    assert rpc.call("create", "robot", {})["error"]["code"] == 501
-    entry = rpc.call("create", "datarule", {})
+def test_create_unknown_type_is_501_and_incomplete_datarule_invalid(rpc):
+    entry = rpc.call("create", "robot", {})
     assert entry["status"] == "fail" and entry["error"]["code"] == 501
+    entry = rpc.call("create", "datarule", {})
+    assert entry["status"] == "invalid" and "format" in entry["error"]["message"]
 
 
 def test_create_client_key_told_only_to_its_owner(rpc, emu):
@@ -78,10 +79,13 @@ def test_listing_forms(rpc, emu):
     listed = rpc.ok("listing", {"alias": ""}, ["client", "dataport"], {})
     assert listed["client"] == [child]
     assert len(listed["dataport"]) == 3
-    # the older form without a resource lists the caller
-    assert rpc.ok("listing", ["client"]) == {"client": [child]}
+    # the older forms without a resource list the caller; without options
+    # (deprecated) the answer is a list of RID lists in type order
+    assert rpc.ok("listing", ["client"], {}) == {"client": [child]}
+    assert rpc.ok("listing", ["client", "dataport"]) == [[child], listed["dataport"]]
     assert rpc.status("listing", {"alias": "temp"}, ["dataport"], {}) == "invalid"
-    assert rpc.call("listing", {"alias": ""}, ["robots"], {})["error"]["code"] == 501
+    # documented: status "error" when a type is not a listing type
+    assert rpc.status("listing", {"alias": ""}, ["robots"], {}) == "error"
 
 
 def test_drop_takes_the_subtree(rpc, emu):
@@ -110,7 +114,7 @@ def test_map_unmap_lookup_documented_examples(rpc):
     assert rpc.status("map", "alias", rid, "temp") == "invalid"   # taken by another
     rpc.ok("unmap", "alias", "door")
     assert rpc.status("lookup", "alias", "door") == "invalid"
-    assert rpc.status("unmap", "alias", "door") == "invalid"
+    rpc.ok("unmap", "alias", "door")                 # not mapped: still "ok"
     assert rpc.call("map", "tag", rid, "x")["error"]["code"] == 501
 
 
@@ -128,8 +132,8 @@ def test_lookup_self_and_owner(rpc, emu):
     assert rpc.ok("lookup", "alias", "") == me
     temp = emu.rid(CIK, "temp")
     assert rpc.ok("lookup", "owner", temp) == me
-    # a top-level client has no owner
-    assert rpc.status("lookup", "owner", me) == "invalid"
+    # a client may not look up its own owner
+    assert rpc.status("lookup", "owner", me) == "restricted"
     assert rpc.status("lookup", "owner", "e" * 40) == "restricted"
 
 
@@ -170,16 +174,15 @@ def test_share_lookup_deactivate_revoke(rpc):
     code = rpc.ok("share", {"alias": "temp"}, {})
     assert is_key(code)
     temp = rpc.ok("lookup", "alias", "temp")
-    assert rpc.ok("lookup", "shared", code) == temp
-    rpc.ok("deactivate", "share", code)
-    assert rpc.status("lookup", "shared", code) == "invalid"
+    assert rpc.ok("lookup", "shared", code) == temp        # before activation too
     rpc.ok("activate", "share", code)
-    assert rpc.ok("lookup", "shared", code) == temp
+    assert rpc.status("activate", "share", code) == "invalid"   # already activated
+    rpc.ok("deactivate", "share", code)
+    assert rpc.status("deactivate", "share", code) == "invalid"
     rpc.ok("revoke", "share", code)
     assert rpc.status("lookup", "shared", code) == "invalid"
     assert rpc.status("revoke", "share", code) == "invalid"
-    entry = rpc.call("activate", "client", "a" * 40)
-    assert entry["status"] == "fail" and entry["error"]["code"] == 501
+    assert rpc.status("activate", "client", "a" * 40) == "invalid"
 
 
 def test_tag_add_remove(rpc):

@@ -11,11 +11,12 @@ over HTTP or in process.
 Modules: core (the one request core: every route, the faults, the request
 log), handler (the HTTP door), inprocess (the in-process door), server
 (Emulator: the core with both doors), control (the control API's client,
-CPython and MicroPython), store (SQLite), access (auth and resource
-resolution), timeseries (formats, retention, read selection), procedures
-(RPC semantics), dispatch (request-level checks), injection (faults), seed
-(seed format), provision, page (GET /), clock; command lines in __main__
-(the server) and faults (the control API).
+CPython and MicroPython), store (SQLite), access (auth, tokens, shares and
+resource resolution), timeseries (formats, retention, read selection),
+procedures (the RPC procedures: series, resources, naming, sharing, on
+calls, descriptions, preprocess and ingest), dispatch (request-level
+checks), injection (faults), seed (seed format), provision, page (GET /),
+clock; command lines in __main__ (the server) and faults (the control API).
 
 Names are imported on first use, so `uonep_host.emulator.control` imports
 without the server (and under MicroPython).
