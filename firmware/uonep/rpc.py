@@ -30,8 +30,8 @@ SORTS = ("asc", "desc")
 SELECTIONS = ("all", "givenwindow", "autowindow")
 FORMATS = ("float", "integer", "string")
 CREATE_TYPES = ("client", "dataport", "datarule", "dispatch", "clone")
-LISTING_TYPES = ("client", "dataport", "datarule", "dispatch")
-LOOKUP_TYPES = ("alias", "owner", "shared")
+LISTING_TYPES = ("client", "dataport", "datarule", "dispatch", "token")
+LOOKUP_TYPES = ("alias", "aliased", "owner", "shared")
 CODE_TYPES = ("client", "share")
 # wait is a long poll the server caps at 5 minutes.
 WAIT_MAX_MS = 300000
@@ -243,13 +243,18 @@ def info(spec, options=None):
 
 
 def listing(spec, types, options=None):
+    """options: {"owned": True, ...} or a list of option names."""
     if isinstance(types, str):
         types = [types]
     if not isinstance(types, (list, tuple)) or not types:
         raise ValidationError("listing types must be a non-empty list")
     for kind in types:
         _choice(kind, LISTING_TYPES, "listing type")
-    return ("listing", [resource(spec), list(types), _options(options)])
+    if isinstance(options, (list, tuple)):
+        options = list(options)
+    else:
+        options = _options(options)
+    return ("listing", [resource(spec), list(types), options])
 
 
 def drop(spec):
@@ -276,9 +281,11 @@ def unmap(alias):
 
 
 def lookup(key, kind="alias"):
+    """kind "alias" or "aliased": key "" is the calling client itself."""
     _choice(kind, LOOKUP_TYPES, "lookup type")
-    if kind == "alias":
-        check_alias(key)
+    if kind[0] == "a":
+        if key != "":
+            check_alias(key)
     else:
         check_key(key, "RID" if kind == "owner" else "share code")
     return ("lookup", [kind, key])

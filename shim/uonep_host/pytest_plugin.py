@@ -10,6 +10,8 @@ Fixtures:
 - onep_emulator: a started Emulator on a free loopback port with an in-memory
   database, seeded with onep_seed; stopped after the test. It has .url,
   .faults, .points(cik, alias), .requests, .set_clock(...), .reset_faults().
+- onep_in_process: the same, not listening: reach it through .session()
+  (requests' call shape, no socket; pass it as http= to a Client).
 """
 
 import pytest
@@ -29,6 +31,17 @@ def onep_emulator(onep_seed):
     """A running emulator for one test."""
     from uonep_host.emulator import Emulator
     emulator = Emulator(db=":memory:", seed=onep_seed).start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture
+def onep_in_process(onep_seed):
+    """An emulator for one test, reached in process through .session()."""
+    from uonep_host.emulator import Emulator
+    emulator = Emulator(db=":memory:", seed=onep_seed)
     try:
         yield emulator
     finally:

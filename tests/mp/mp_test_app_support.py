@@ -73,15 +73,7 @@ def make_app(changes=None, secrets=None, folder=None, board=None):
 def points(cik, alias):
     """[[ts, value], ...] of the client's dataport, ascending, as stored by
     the emulator (its control API: independent of its clock)."""
-    response = emulator_control.requests.post(
-        emulator_control.url() + "/_emulator/points",
-        data=json.dumps({"cik": cik, "alias": alias}),
-        headers={"Content-Type": "application/json"})
-    try:
-        assert response.status_code == 200, response.status_code
-        return response.json()["points"]
-    finally:
-        response.close()
+    return emulator_control.points(cik, alias)
 
 
 def values(cik, alias="count"):

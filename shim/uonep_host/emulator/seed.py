@@ -15,7 +15,10 @@ A seed is a JSON object (a dict, or the path of a JSON file)::
              "retention": {"count": "infinity", "duration": "infinity"},  # optional;
                                                           # duration in hours
              "rid": "<40 hex>",                           # optional
-             "points": [[-60, 21.5], [1700000000, 22]]}   # optional; negative = seconds ago
+             "points": [[-60, 21.5], [1700000000, 22]],   # optional; negative = seconds ago
+             "preprocess": [["add", 4.4], ["mul", 2]],     # optional; operands: numbers or
+                                                          # sibling aliases
+             "subscribe": "temp"}                         # optional: a sibling's alias (or RID)
           ],
           "clients": [ ...child clients, same shape; "cik" optional (random if absent)... ]
         }
@@ -38,8 +41,8 @@ database can be seeded again on every start.
 
 import json
 
+from . import descriptions
 from .access import is_key
-from .procedures import client_description, dataport_description
 from .errors import CallFailure
 from .store import new_key
 from .timeseries import Invalid, coerce
@@ -100,12 +103,16 @@ def add_client(store, spec, owner, now):
     existing = store.client_by_cik(cik)
     if existing is not None:
         return existing["rid"]
-    description = client_description({"name": spec.get("name", "")})
+    description = descriptions.describe("client", {"name": spec.get("name", "")})
     rid = store.add_resource("client", owner, description, now, cik=cik, rid=spec.get("rid"))
     if owner is not None and spec.get("alias"):
         store.add_alias(owner, spec["alias"], rid)
-    for dataport in spec.get("dataports", []):
-        add_dataport(store, dataport, rid, now)
+    dataports = spec.get("dataports", [])
+    created = [add_dataport(store, dataport, rid, now) for dataport in dataports]
+    # after every sibling exists, so a dataport may subscribe to one seeded after it
+    for dataport, port in zip(dataports, created):
+        if dataport.get("subscribe") is not None:
+            _subscribe(store, rid, port, dataport["subscribe"])
     for child in spec.get("clients", []):
         add_client(store, child, rid, now)
     return rid
@@ -114,12 +121,12 @@ def add_client(store, spec, owner, now):
 def add_dataport(store, spec, owner, now):
     """Create a dataport under `owner`, alias it and store its seed points."""
     _check_rid(spec)
-    wanted = {key: spec[key] for key in ("format", "name", "meta", "public", "retention")
-              if key in spec}
+    wanted = {key: spec[key] for key in ("format", "name", "meta", "public", "retention",
+                                         "preprocess") if key in spec}
     try:
-        description = dataport_description(wanted)
-    except CallFailure:
-        raise SeedError("dataport %r: bad format or retention" % spec.get("alias"))
+        description = descriptions.describe("dataport", wanted)
+    except CallFailure as problem:
+        raise SeedError("dataport %r: %s" % (spec.get("alias"), problem))
     rid = store.add_resource("dataport", owner, description, now, rid=spec.get("rid"))
     if spec.get("alias"):
         store.add_alias(owner, spec["alias"], rid)
@@ -130,6 +137,18 @@ def add_dataport(store, spec, owner, now):
             raise SeedError("dataport %r: a point does not fit its format" % spec.get("alias"))
         store.put_point(rid, now + timestamp if timestamp < 0 else timestamp, value)
     return rid
+
+
+def _subscribe(store, owner, rid, source):
+    """A seeded dataport's "subscribe": a sibling's alias or a RID in the client."""
+    target = source if is_key(source) else store.alias_target(owner, source)
+    if target is None or store.resource(target) is None or not store.is_within(target, owner):
+        raise SeedError("dataport subscribes to %r, which is not a dataport of its client"
+                        % source)
+    dataport = store.resource(rid)
+    store.update_resource(rid, dataport["created"],
+                          description=dict(dataport["description"], subscribe=target))
+    store.subscribe(rid, target)
 
 
 def _check_rid(spec):

@@ -22,7 +22,9 @@ CREATE TABLE IF NOT EXISTS resources (
     description TEXT NOT NULL,
     tags TEXT NOT NULL DEFAULT '[]',
     created INTEGER NOT NULL,
-    modified INTEGER NOT NULL
+    modified INTEGER NOT NULL,
+    -- a client's CIK: activated, notactivated (a clone, a revoked CIK) or expired
+    status TEXT NOT NULL DEFAULT 'activated'
 );
 CREATE INDEX IF NOT EXISTS resources_owner ON resources (owner);
 CREATE TABLE IF NOT EXISTS aliases (
@@ -58,13 +60,29 @@ CREATE TABLE IF NOT EXISTS tokens (
     grants TEXT NOT NULL,
     expires INTEGER NOT NULL
 );
+-- activator: the client that activated the code (NULL until then)
 CREATE TABLE IF NOT EXISTS shares (
     code TEXT PRIMARY KEY,
     rid TEXT NOT NULL,
     owner TEXT NOT NULL,
-    activated INTEGER NOT NULL DEFAULT 1
+    activator TEXT,
+    meta TEXT NOT NULL DEFAULT ''
 );
+-- a resource's "subscribe": every new point of source is copied into subscriber
+CREATE TABLE IF NOT EXISTS subscriptions (
+    subscriber TEXT PRIMARY KEY,
+    source TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS subscriptions_source ON subscriptions (source);
 """
+
+# Columns added since the first schema: a database file written before them
+# gets them on open (ALTER TABLE ... ADD COLUMN keeps its rows).
+ADDED_COLUMNS = (
+    ("resources", "status", "TEXT NOT NULL DEFAULT 'activated'"),
+    ("shares", "activator", "TEXT"),
+    ("shares", "meta", "TEXT NOT NULL DEFAULT ''"),
+)
 
 
 def new_key():
@@ -86,6 +104,7 @@ class Store:
             if self.path != ":memory:":
                 self.connection.execute("PRAGMA journal_mode=WAL")
             self.connection.executescript(SCHEMA)
+            self._add_missing_columns()
             self.connection.commit()
 
     @contextlib.contextmanager
@@ -103,6 +122,12 @@ class Store:
         with self.lock:
             self.connection.close()
 
+    def _add_missing_columns(self):
+        for table, column, declaration in ADDED_COLUMNS:
+            names = {row["name"] for row in self._all("PRAGMA table_info(%s)" % table)}
+            if column not in names:
+                self._run("ALTER TABLE %s ADD COLUMN %s %s" % (table, column, declaration))
+
     def _all(self, sql, parameters=()):
         return self.connection.execute(sql, parameters).fetchall()
 
@@ -114,17 +139,18 @@ class Store:
 
     # -- resources ------------------------------------------------------------
 
-    def add_resource(self, kind, owner, description, now, cik=None, rid=None):
+    def add_resource(self, kind, owner, description, now, cik=None, rid=None,
+                     status="activated"):
         """Create a resource owned by `owner` (None: a top-level client); returns its RID."""
         rid = rid or new_key()
-        self._run("INSERT INTO resources (rid, type, owner, cik, description, created, modified)"
-                  " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                  (rid, kind, owner, cik, json.dumps(description), now, now))
+        self._run("INSERT INTO resources (rid, type, owner, cik, description, created, modified,"
+                  " status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                  (rid, kind, owner, cik, json.dumps(description), now, now, status))
         return rid
 
     def resource(self, rid):
         """The resource as a dict (rid, type, owner, cik, description, tags, created,
-        modified), or None."""
+        modified, status), or None."""
         row = self._one("SELECT * FROM resources WHERE rid = ?", (rid,))
         return _resource(row)
 
@@ -142,6 +168,18 @@ class Store:
         if owner is not None:
             self._run("UPDATE resources SET owner = ?, modified = ? WHERE rid = ?",
                       (owner, now, rid))
+
+    def set_client_key(self, rid, cik=None, status=None):
+        """Give a client a new CIK and/or CIK status."""
+        if cik is not None:
+            self._run("UPDATE resources SET cik = ? WHERE rid = ?", (cik, rid))
+        if status is not None:
+            self._run("UPDATE resources SET status = ? WHERE rid = ?", (status, rid))
+
+    def resources_of_type(self, kind):
+        """Every resource of a type, oldest first (for listing's "public")."""
+        rows = self._all("SELECT * FROM resources WHERE type = ? ORDER BY rowid", (kind,))
+        return [_resource(row) for row in rows]
 
     def children(self, owner, kind=None):
         """RIDs owned directly by `owner`, oldest first."""
@@ -176,11 +214,17 @@ class Store:
         return found
 
     def drop(self, rid):
-        """Delete a resource, everything under it, their points and aliases."""
+        """Delete a resource, everything under it, their points, aliases,
+        shares, subscriptions and the tokens its clients granted; shares the
+        dropped clients had activated are free again."""
         for member in self.subtree(rid):
             self._run("DELETE FROM points WHERE rid = ?", (member,))
             self._run("DELETE FROM aliases WHERE rid = ? OR owner = ?", (member, member))
             self._run("DELETE FROM shares WHERE rid = ?", (member,))
+            self._run("UPDATE shares SET activator = NULL WHERE activator = ?", (member,))
+            self._run("DELETE FROM subscriptions WHERE subscriber = ? OR source = ?",
+                      (member, member))
+            self._run("DELETE FROM tokens WHERE grantor = ?", (member,))
             self._run("DELETE FROM resources WHERE rid = ?", (member,))
 
     # -- aliases --------------------------------------------------------------
@@ -254,6 +298,16 @@ class Store:
         return self._run("DELETE FROM points WHERE rid = ? AND ts > ? AND ts < ?",
                          (rid, low, high)).rowcount
 
+    def latest_point(self, rid):
+        """The newest point [ts, value], or None."""
+        points = self.latest_points(rid, 1)
+        return points[0] if points else None
+
+    def copy_points(self, source, target):
+        """Copy every point of `source` into `target` (a clone's history)."""
+        self._run("INSERT OR REPLACE INTO points (rid, ts, value)"
+                  " SELECT ?, ts, value FROM points WHERE rid = ? ORDER BY ts", (target, source))
+
     def keep_newest(self, rid, count):
         """Retention by count: delete all but the `count` newest points."""
         self._run("DELETE FROM points WHERE rid = ? AND ts NOT IN"
@@ -296,7 +350,7 @@ class Store:
         self._run("UPDATE devices SET activated = 1 WHERE vendor = ? AND model = ? AND sn = ?",
                   (vendor, model, sn))
 
-    # -- tokens and shares ----------------------------------------------------
+    # -- tokens, shares and subscriptions --------------------------------------
 
     def add_token(self, grantor, grants, expires):
         token = new_key()
@@ -311,24 +365,57 @@ class Store:
         return {"grantor": row["grantor"], "grants": json.loads(row["grants"]),
                 "expires": row["expires"]}
 
-    def add_share(self, rid, owner):
+    def tokens_of(self, grantor, now):
+        """The tokens a client granted that have not expired, oldest first."""
+        rows = self._all("SELECT token FROM tokens WHERE grantor = ? AND expires > ?"
+                         " ORDER BY rowid", (grantor, now))
+        return [row["token"] for row in rows]
+
+    def add_share(self, rid, owner, meta=""):
         code = new_key()
-        self._run("INSERT INTO shares (code, rid, owner) VALUES (?, ?, ?)", (code, rid, owner))
+        self._run("INSERT INTO shares (code, rid, owner, meta) VALUES (?, ?, ?, ?)",
+                  (code, rid, owner, meta))
         return code
 
     def share(self, code):
-        row = self._one("SELECT * FROM shares WHERE code = ?", (code,))
+        """{"code", "rid", "owner", "activator", "meta"} or None."""
+        row = self._one("SELECT code, rid, owner, activator, meta FROM shares WHERE code = ?",
+                        (code,))
         return dict(row) if row else None
 
     def shares_of(self, rid):
-        rows = self._all("SELECT code, activated FROM shares WHERE rid = ?", (rid,))
+        rows = self._all("SELECT code, rid, owner, activator, meta FROM shares WHERE rid = ?"
+                         " ORDER BY rowid", (rid,))
         return [dict(row) for row in rows]
 
-    def set_share_active(self, code, active):
-        self._run("UPDATE shares SET activated = ? WHERE code = ?", (int(active), code))
+    def shares_activated_by(self, client):
+        """The shares `client` activated, oldest first."""
+        rows = self._all("SELECT code, rid, owner, activator, meta FROM shares"
+                         " WHERE activator = ? ORDER BY rowid", (client,))
+        return [dict(row) for row in rows]
+
+    def set_share(self, code, activator=None, meta=None, clear=False):
+        """Set a share's activator (clear=True: none) and/or meta."""
+        if activator is not None or clear:
+            self._run("UPDATE shares SET activator = ? WHERE code = ?", (activator, code))
+        if meta is not None:
+            self._run("UPDATE shares SET meta = ? WHERE code = ?", (meta, code))
 
     def remove_share(self, code):
         self._run("DELETE FROM shares WHERE code = ?", (code,))
+
+    def subscribe(self, subscriber, source):
+        """Copy new points of `source` into `subscriber` from now on (None: stop)."""
+        self._run("DELETE FROM subscriptions WHERE subscriber = ?", (subscriber,))
+        if source is not None:
+            self._run("INSERT INTO subscriptions (subscriber, source) VALUES (?, ?)",
+                      (subscriber, source))
+
+    def subscribers(self, source):
+        """The RIDs subscribed to `source`, oldest subscription first."""
+        rows = self._all("SELECT subscriber FROM subscriptions WHERE source = ? ORDER BY rowid",
+                         (source,))
+        return [row["subscriber"] for row in rows]
 
 
 def _resource(row):
