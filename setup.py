@@ -7,6 +7,9 @@ setup(
     description="One Platform (Exosite) JSON-RPC client for MicroPython boards, "
     "with a CPython shim and a local One Platform emulator",
     license="BSD-3-Clause",
+    # The package (core, OnepV1, emulator) is pure Python, tested on 3.8 and
+    # later; the "test" extras need CPython 3.10 to 3.14 on Linux x86-64 or
+    # macOS arm64 (tools/checkplatform, run first by `make setup`).
     python_requires=">=3.8",
     packages=["uonep", "uonep_host", "uonep_host.emulator"],
     package_dir={"uonep": "firmware/uonep", "uonep_host": "shim/uonep_host",
