@@ -10,7 +10,7 @@ STUBS := .stubs
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 MICROPYTHON := $(BIN)/micropython
 
-.PHONY: setup test test-cpython typecheck demo bench build clean
+.PHONY: setup test test-cpython typecheck demo bench build clean browser
 
 setup: $(VENV)/.installed $(STUBS)/.installed
 
@@ -38,6 +38,16 @@ demo: setup
 
 bench: setup
 	$(BIN)/python tools/bench.py
+
+# Debian's Chromium, for the headless-browser test of the emulator page
+# (tests/test_page_browser.py); quiet when it is already there.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  log=$$($$SUDO apt-get update -qq 2>&1 && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	      --no-install-recommends chromium 2>&1) || { echo "$$log"; exit 1; }; \
+	  echo "installed $$(chromium --version 2>/dev/null)"; }
 
 clean:
 	rm -rf $(VENV) $(STUBS) .state dist build *.egg-info .pytest_cache .mypy_cache
