@@ -40,7 +40,7 @@ bench: setup
 	$(BIN)/python tools/bench.py
 
 # Debian's Chromium, for the headless-browser test of the emulator page
-# (tests/test_page_browser.py); quiet when it is already there.
+# (tests/emulator/test_emulator_page_browser.py); quiet when it is already there.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \

@@ -199,12 +199,13 @@ def _dataport(store, rid, parts):
 
 def chart(points):
     """An inline SVG chart of the numeric points with axes: min and max
-    value on the y axis, first and last sample time on the x axis ("" when
-    there is no numeric point)."""
+    value on the y axis, first and last sample time on the x axis (a note
+    when there is no numeric point)."""
     numeric = [(ts, value) for ts, value in points
                if isinstance(value, (int, float)) and not isinstance(value, bool)]
     if not numeric:
-        return "<span class=\"no-chart\">no numeric points</span>"
+        return "<span class=\"no-chart\">%s</span>" % ("no numeric points" if points
+                                                        else "no points")
     first, last = numeric[0][0], numeric[-1][0]
     low = min(value for _, value in numeric)
     high = max(value for _, value in numeric)
@@ -263,8 +264,8 @@ def _arrivals(store, client, parts):
 def _request(store, request, labels, parts):
     points = request["points"]
     hidden = request["count"] - len(points)
-    marks = "".join(", <b>%d %s</b>" % (request[key], word)
-                    for key, word in (("duplicates", "duplicate"), ("replaced", "replaced"))
+    marks = "".join(", <b>%d %s</b>" % (request[key], key if request[key] > 1 else single)
+                    for key, single in (("duplicates", "duplicate"), ("replaced", "replaced"))
                     if request[key])
     head = "<td rowspan=\"%d\" class=\"request\">#%d %s<br>%d point%s%s</td>" % (
         len(points) + (hidden > 0), request["request"], escape(request["calls"] or "-"),
