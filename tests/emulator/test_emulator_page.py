@@ -5,6 +5,8 @@ against the emulator's store. The same page in a real browser:
 test_emulator_page_browser.py."""
 
 import re
+import threading
+import time
 
 import pytest
 import requests
@@ -206,7 +208,7 @@ def test_arrival_log_notes_only_points_a_write_stored(emu, rpc):
     assert entry["status"] == [[T0 - 1, "invalid"]]
     rpc.ok("read", {"alias": "temp"}, {})
     rpc.ok("writegroup", [[{"alias": "count"}, 2], [child_port, 9]])
-    assert emu.store.point_at(mirror, T0 - 2) == [T0 - 2, 1.5]     # copied, not noted
+    assert emu.store.values_at(mirror, [T0 - 2]) == {T0 - 2: 1.5}     # copied, not noted
     with emu.store.lock:
         mine = emu.store.arrivals.recent(emu.rid(CIK))
         theirs = emu.store.arrivals.recent(child)
@@ -285,3 +287,36 @@ def test_stored_text_is_escaped_everywhere():
     assert root.one("tr", "point").one("td", "value").text == "<script>alert(1)</script>"
     assert "4" * 40 not in html and CIK not in html
     emulator.stop()
+
+
+def test_points_repeated_within_one_call(emu, rpc):
+    rpc.ok("recordbatch", {"alias": "count"}, [[T0 - 2, 1], [T0 - 2, 1], [T0 - 1, 1],
+                                               [T0 - 1, 2]])
+    with emu.store.lock:
+        (request,) = emu.store.arrivals.recent(emu.rid(CIK))
+    assert [(p["ts"] - T0, p["seen"]) for p in request["points"]] == [
+        (-2, "new"), (-2, "duplicate"), (-1, "new"), (-1, "replaced")]
+    assert (request["count"], request["duplicates"], request["replaced"]) == (4, 1, 1)
+
+
+def test_concurrent_requests_keep_their_own_points(emu):
+    """Two requests in flight at once (both opened, both waiting for the
+    store): each request's points stay its own."""
+    def send(alias, stamp):
+        Rpc(emu.session()).ok("recordbatch", {"alias": alias}, [[stamp, 1], [stamp + 1, 2]])
+
+    threads = [threading.Thread(target=send, args=(alias, T0 - stamp))
+               for alias, stamp in (("temp", 100), ("count", 200))]
+    with emu.store.lock:                  # both requests get as far as the store, and wait
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while emu._in_flight < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)
+    for thread in threads:
+        thread.join()
+    with emu.store.lock:
+        kept = emu.store.arrivals.recent(emu.rid(CIK))
+    assert sorted((r["calls"], len(r["points"]), len({p["rid"] for p in r["points"]}))
+                  for r in kept) == [("recordbatch", 2, 1), ("recordbatch", 2, 1)]

@@ -13,6 +13,10 @@ sample time, the server time it arrived and how it met the store:
 - "replaced": a point with the same timestamp but another value was there
   (and is overwritten, as the platform does).
 
+The judgement is against the points the dataport holds (and those before
+it in the same call): a point that retention or flush removed meanwhile
+counts as new when it comes again.
+
 It lives in the emulator's SQLite database (table `arrivals`, so a `--db`
 file keeps it across restarts, and a call rolled back leaves no trace) and
 is bounded: the newest KEPT_REQUESTS requests per client, a client being
@@ -126,9 +130,9 @@ class ArrivalLog:
                                       (rid, rid))
 
 
-def seen(before, value):
-    """How a point with `value` met the store: `before` is the point
-    [ts, value] already stored at its timestamp, or None."""
-    if before is None:
+def seen(stored, timestamp, value):
+    """How a point met the store: "new", "duplicate" or "replaced"; `stored`
+    is {ts: value} of what the dataport holds at the points' timestamps."""
+    if timestamp not in stored:
         return "new"
-    return "duplicate" if before[1] == value else "replaced"
+    return "duplicate" if stored[timestamp] == value else "replaced"

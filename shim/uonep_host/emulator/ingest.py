@@ -69,12 +69,11 @@ def _note_arrivals(store, now, rid, resource, stamped):
     store and the points before it in the same call."""
     if not stamped:
         return
-    earlier = {}
+    stored = store.values_at(rid, [timestamp for timestamp, _ in stamped])
     noted = []
     for timestamp, value in stamped:
-        before = earlier.get(timestamp) or store.point_at(rid, timestamp)
-        noted.append((timestamp, value, arrivals.seen(before, value)))
-        earlier[timestamp] = [timestamp, value]
+        noted.append((timestamp, value, arrivals.seen(stored, timestamp, value)))
+        stored[timestamp] = value
     store.arrivals.note(resource["owner"], rid, noted, now)
 
 

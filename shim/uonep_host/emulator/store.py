@@ -283,10 +283,16 @@ class Store:
                          " ORDER BY ts", (rid, low, high))
         return [[row["ts"], json.loads(row["value"])] for row in rows]
 
-    def point_at(self, rid, timestamp):
-        """The point [ts, value] stored at `timestamp`, or None."""
-        row = self._one("SELECT ts, value FROM points WHERE rid = ? AND ts = ?", (rid, timestamp))
-        return [row["ts"], json.loads(row["value"])] if row else None
+    def values_at(self, rid, timestamps):
+        """{ts: value} of the points stored at any of `timestamps`."""
+        found = {}
+        unique = sorted(set(timestamps))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start:start + 500]
+            for row in self._all("SELECT ts, value FROM points WHERE rid = ? AND ts IN (%s)"
+                                 % ",".join("?" * len(chunk)), (rid, *chunk)):
+                found[row["ts"]] = json.loads(row["value"])
+        return found
 
     def latest_points(self, rid, count):
         """The newest `count` points, ascending."""
