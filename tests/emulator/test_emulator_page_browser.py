@@ -40,7 +40,8 @@ READ_PAGE = r"""(() => {
           (name) => [name, {text: text(chart.querySelector("text." + name)),
                             box: box(chart.querySelector("text." + name))}])) : null;
       return {rid: row.dataset.rid, label: text(row.querySelector("td.label b")),
-              count: text(row.querySelector("td.count")), latest: text(row.querySelector("td.latest")),
+              count: text(row.querySelector("td.count")),
+              latest: text(row.querySelector("td.latest")),
               chart: chart ? box(chart) : null, labels: labels};
     }),
     clients: Object.fromEntries([...document.querySelectorAll("section.client")].map(
@@ -142,8 +143,8 @@ def _check_dataports(store, rows):
         value, _, moment = row["latest"].rpartition(" at ")
         assert [seconds(moment), value] == [last, str(store.latest_point(rid)[1])]
         aliases = store.aliases_of(rid)
-        assert row["label"] == (", ".join(aliases) if aliases else
-                                store.resource(rid)["description"].get("name") or rid[:8] + "\u2026")
+        name = store.resource(rid)["description"].get("name")
+        assert row["label"] == (", ".join(aliases) if aliases else name or rid[:8] + "\u2026")
         numeric = [p for p in store.latest_points(rid, page.CHART_POINTS)
                    if isinstance(p[1], (int, float))]
         if not numeric:

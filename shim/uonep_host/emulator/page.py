@@ -35,14 +35,19 @@ WIDTH, HEIGHT = 440, 150
 LEFT, RIGHT, TOP, BOTTOM = 70, 12, 10, 34
 TEXT_CUT = 60
 
-STYLE = """body{font-family:sans-serif;margin:1em;color:#222}table{border-collapse:collapse;margin:.3em 0}
+DEVICE_STATES = {"activated": "activated", "waiting": "waiting for activation",
+                 "disabled": "disabled (activation refused)"}
+
+STYLE = """body{font-family:sans-serif;margin:1em;color:#222}
+table{border-collapse:collapse;margin:.3em 0}
 td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}
 .client{margin:1em 0 1em 1em;border-left:3px solid #ddd;padding-left:.8em}
 .rid{color:#777;font-size:.85em}svg.chart{background:#fafafa}
 svg text{font-size:10px;fill:#444}.axis{stroke:#888;stroke-width:1}.grid{stroke:#e4e4e4}
 .badge{display:inline-block;padding:0 5px;border-radius:3px;font-size:.85em;font-weight:bold}
 .duplicate .badge{background:#c00;color:#fff}.replaced .badge{background:#e80;color:#fff}
-tr.duplicate td:not(.request),tr.replaced td:not(.request){background:#fff0f0}td.late{color:#b00;font-weight:bold}
+tr.duplicate td:not(.request),tr.replaced td:not(.request){background:#fff0f0}
+td.late{color:#b00;font-weight:bold}
 .state-activated{color:#070}.state-waiting{color:#a60}.state-disabled{color:#999}"""
 
 
@@ -66,8 +71,8 @@ def render(store, now):
 # -- formatting -------------------------------------------------------------------
 
 def iso(timestamp):
-    """Unix seconds as ISO 8601 UTC, "2023-11-14T22:13:20Z" (the number
-    itself when it is beyond what a calendar date can show)."""
+    """Unix seconds as ISO 8601 UTC, "2023-11-14T22:13:20Z" ("N s" when
+    it is beyond what a calendar date can show)."""
     try:
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
     except (OverflowError, OSError, ValueError):
@@ -101,7 +106,7 @@ def number(value):
 
 def text(value):
     """A stored value as a table shows it (long strings cut)."""
-    shown = value if isinstance(value, str) else str(value)
+    shown = str(value)
     return shown if len(shown) <= TEXT_CUT else shown[:TEXT_CUT] + "\u2026"
 
 
@@ -136,10 +141,6 @@ def _devices(store, parts):
                          state, DEVICE_STATES[state], escape(mask(device["cik"])),
                          _client_link(client)))
     parts.append("</table>")
-
-
-DEVICE_STATES = {"activated": "activated", "waiting": "waiting for activation",
-                 "disabled": "disabled (activation refused)"}
 
 
 def _client_link(client):
@@ -228,8 +229,8 @@ def chart(points):
         % (LEFT, TOP, LEFT, bottom),
         "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
         % (LEFT, bottom, right, bottom),
-        "<text class=\"y-max\" x=\"%d\" y=\"%d\" text-anchor=\"end\" dominant-baseline=\"hanging\">"
-        "%s</text>" % (LEFT - 4, TOP, escape(number(high))),
+        "<text class=\"y-max\" x=\"%d\" y=\"%d\" text-anchor=\"end\""
+        " dominant-baseline=\"hanging\">%s</text>" % (LEFT - 4, TOP, escape(number(high))),
         "<text class=\"y-min\" x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>"
         % (LEFT - 4, bottom, escape(number(low))),
         "<text class=\"x-first\" x=\"%d\" y=\"%d\">%s</text>" % (LEFT, HEIGHT - 18, iso(first)),
