@@ -17,7 +17,7 @@ PLATFORM ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help check-platform setup test test-cpython test-micropython typecheck demo \
-	build bench bench-update clean
+	build bench bench-update browser clean
 
 help: ## this list
 	@echo "make TARGET, where TARGET is one of:"
@@ -67,6 +67,16 @@ bench: setup ## measure, print the table, write .state/bench/results.json (nothi
 
 bench-update: setup ## measure, then write bench/results.json and the README's table
 	$(BIN)/python tools/bench.py --update
+
+# Debian's Chromium, for the headless-browser test of the emulator page
+# (tests/emulator/test_emulator_page_browser.py); quiet when it is already there.
+browser: ## Debian's chromium, for the headless-browser test of the emulator page
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  log=$$($$SUDO apt-get update -qq 2>&1 && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	      --no-install-recommends chromium 2>&1) || { echo "$$log"; exit 1; }; \
+	  echo "installed $$(chromium --version 2>/dev/null)"; }
 
 clean: ## remove .venv, .stubs, .state, dist and caches
 	rm -rf $(VENV) $(STUBS) .state dist build *.egg-info .pytest_cache .mypy_cache

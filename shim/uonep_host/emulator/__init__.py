@@ -16,7 +16,8 @@ resource resolution), timeseries (formats, retention, read selection),
 procedures (the RPC procedures: series, resources, naming, sharing, on
 calls, descriptions, preprocess and ingest), dispatch (request-level
 checks), injection (faults), seed (seed format), provision, page (GET /),
-clock; command lines in __main__ (the server) and faults (the control API).
+arrivals (which points each write request stored, and when: the page's
+log), clock; command lines in __main__ (the server) and faults (the control API).
 
 Names are imported on first use, so `uonep_host.emulator.control` imports
 without the server (and under MicroPython).

@@ -30,6 +30,8 @@ ACTIVATE_PATH = "/provision/activate"
 CONTROL_PREFIX = "/_emulator/"
 # the request log keeps the most recent entries only, so a long demo run stays small
 REQUEST_LOG_SIZE = 10000
+# the arrival log names a request's procedures in at most this many characters
+CALL_NAMES_SIZE = 80
 # how long stop() waits for the requests being handled (a long poll ends at once)
 STOP_WAIT = 5
 REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
@@ -220,7 +222,9 @@ class Core:
             return Answer.json(200, failure.answer())
         self._note(RPC_PATH, masked(decoded), fault)
         try:
-            answer = self.dispatcher.process(decoded)
+            # the points this request stores are one request in the arrival log
+            with self.store.arrivals.request(_call_names(decoded)):
+                answer = self.dispatcher.process(decoded)
         except RequestError as failure:
             answer = failure.answer()
         if answer is None:
@@ -347,6 +351,15 @@ class Core:
         """One line to the log stream (sys.stdout unless given) when verbose."""
         if self.verbose:
             print(line, file=self.stream, flush=True)
+
+
+def _call_names(body):
+    """The distinct procedures of a decoded RPC body, in order ("write,read"),
+    at most CALL_NAMES_SIZE characters, for the arrival log."""
+    calls = body.get("calls") if isinstance(body, dict) else None
+    names = dict.fromkeys(str(call.get("procedure")) if isinstance(call, dict) else "?"
+                          for call in (calls if isinstance(calls, list) else ()))
+    return ",".join(names)[:CALL_NAMES_SIZE]
 
 
 def _auth_text(auth):

@@ -9,7 +9,7 @@ emulator has no Lua): nothing is copied into them.
 
 import math
 
-from . import preprocess, timeseries
+from . import arrivals, preprocess, timeseries
 from .timeseries import Invalid, show
 
 
@@ -56,10 +56,25 @@ def _latest(store, resource, reference):
 
 
 def store_points(store, now, rid, resource, stamped):
-    """Store prepared [(timestamp, value), ...] in `rid`, apply its retention,
-    and publish the points to its subscribers."""
+    """Store prepared [(timestamp, value), ...] in `rid`, note them in the
+    arrival log, apply its retention, and publish the points to its
+    subscribers."""
+    _note_arrivals(store, now, rid, resource, stamped)
     _put(store, now, rid, resource, stamped)
     _publish(store, now, rid, stamped, (rid,))
+
+
+def _note_arrivals(store, now, rid, resource, stamped):
+    """Note each point as new, duplicate or replaced, judged against the
+    store and the points before it in the same call."""
+    if not stamped:
+        return
+    stored = store.values_at(rid, [timestamp for timestamp, _ in stamped])
+    noted = []
+    for timestamp, value in stamped:
+        noted.append((timestamp, value, arrivals.seen(stored, timestamp, value)))
+        stored[timestamp] = value
+    store.arrivals.note(resource["owner"], rid, noted, now)
 
 
 def _put(store, now, rid, resource, stamped):

@@ -13,6 +13,8 @@ import secrets
 import sqlite3
 import threading
 
+from .arrivals import ArrivalLog
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS resources (
     rid TEXT PRIMARY KEY,
@@ -106,6 +108,8 @@ class Store:
             self.connection.executescript(SCHEMA)
             self._add_missing_columns()
             self.connection.commit()
+        # which points each write request stored, and when (arrivals.py)
+        self.arrivals = ArrivalLog(self)
 
     @contextlib.contextmanager
     def transaction(self):
@@ -226,6 +230,7 @@ class Store:
                       (member, member))
             self._run("DELETE FROM tokens WHERE grantor = ?", (member,))
             self._run("DELETE FROM resources WHERE rid = ?", (member,))
+            self.arrivals.forget(member)
 
     # -- aliases --------------------------------------------------------------
 
@@ -277,6 +282,17 @@ class Store:
         rows = self._all("SELECT ts, value FROM points WHERE rid = ? AND ts >= ? AND ts <= ?"
                          " ORDER BY ts", (rid, low, high))
         return [[row["ts"], json.loads(row["value"])] for row in rows]
+
+    def values_at(self, rid, timestamps):
+        """{ts: value} of the points stored at any of `timestamps`."""
+        found = {}
+        unique = sorted(set(timestamps))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start:start + 500]
+            for row in self._all("SELECT ts, value FROM points WHERE rid = ? AND ts IN (%s)"
+                                 % ",".join("?" * len(chunk)), (rid, *chunk)):
+                found[row["ts"]] = json.loads(row["value"])
+        return found
 
     def latest_points(self, rid, count):
         """The newest `count` points, ascending."""
@@ -345,6 +361,11 @@ class Store:
         found = dict(row)
         found["client"] = json.loads(found["client"])
         return found
+
+    def devices(self):
+        """Every registered device (as device() gives it), by vendor, model, sn."""
+        rows = self._all("SELECT vendor, model, sn FROM devices ORDER BY vendor, model, sn")
+        return [self.device(row["vendor"], row["model"], row["sn"]) for row in rows]
 
     def mark_activated(self, vendor, model, sn):
         self._run("UPDATE devices SET activated = 1 WHERE vendor = ? AND model = ? AND sn = ?",
