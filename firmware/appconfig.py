@@ -26,6 +26,9 @@ DEFAULTS = {
     "vendor": None,
     "model": None,
     "server": "https://m2.exosite.com",
+    # TLS certificate check: true (the CA set shipped in /lib/uonep/ca.der),
+    # a CA file on the board ("/ca.pem"), or false (no check: avoid).
+    "verify": True,
     "timeout": 10,
     "sample_interval": 60,
     "push": {"every_samples": 10, "max_interval": 900, "backlog_bytes": 8192,
@@ -144,6 +147,7 @@ def check_profile(profile):
         raise ConfigError("profile: journal.policy must be one of %s" % (POLICIES,))
     if not profile["sample_interval"] or profile["sample_interval"] <= 0:
         raise ConfigError("profile: sample_interval must be a positive number of seconds")
+    check_verify(profile["verify"], "profile")
     for sensor in profile["sensors"]:
         if not isinstance(sensor, dict) or "alias" not in sensor or "kind" not in sensor:
             raise ConfigError("profile: every sensor needs an alias and a kind")
@@ -151,7 +155,8 @@ def check_profile(profile):
 
 def load_secrets(path):
     """The secrets file, checked: {"wifi": {"ssid", "password"}, and "cik" or
-    "vendor"/"model" (else the profile's), optional "server": URL}."""
+    "vendor"/"model" (else the profile's), optional "server": URL and
+    "verify" (as the profile's)}."""
     secrets = read_json(path, "secrets file")
     wifi = secrets.get("wifi")
     if not isinstance(wifi, dict) or not isinstance(wifi.get("ssid"), str) or not wifi["ssid"]:
@@ -165,7 +170,21 @@ def load_secrets(path):
     server = secrets.get("server")
     if server is not None:
         parse_server(server)
+    if "verify" in secrets:
+        check_verify(secrets["verify"], "secrets file %s" % path)
     return secrets
+
+
+def check_verify(verify, where):
+    if not (isinstance(verify, bool) or isinstance(verify, str) and verify):
+        raise ConfigError("%s: verify must be true, false or the path of a CA file on the "
+                          "board" % where)
+
+
+def verify_of(profile, secrets):
+    """The TLS check to use: the secrets file's "verify" if it has one,
+    else the profile's."""
+    return secrets.get("verify", profile["verify"]) if secrets else profile["verify"]
 
 
 def is_cik(text):

@@ -129,7 +129,9 @@ class HTTP:
         if _MICROPYTHON:
             self._input, self._output = connection.readinto, connection.write
         else:
-            self._input, self._output = connection.recv_into, connection.send
+            # CPython only (the ESP32 stubs rightly lack recv_into).
+            self._input = connection.recv_into  # type: ignore[attr-defined]
+            self._output = connection.send
         self.connections += 1
 
     def _alive(self):
@@ -293,11 +295,12 @@ def _context(verify):
     certificates of verify, or nothing when verify is False."""
     import ssl
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    # (The ESP32 stubs lack the attributes MicroPython's ssl.SSLContext has.)
     if verify is False:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
+        context.check_hostname = False  # type: ignore[attr-defined]
+        context.verify_mode = ssl.CERT_NONE  # type: ignore[attr-defined]
         return context
-    context.verify_mode = ssl.CERT_REQUIRED
+    context.verify_mode = ssl.CERT_REQUIRED  # type: ignore[attr-defined]
     # The shipped CA set: ca.der next to this module.
     source = __file__.rsplit("/", 1)[0] + "/ca.der" if verify is True else verify
     try:

@@ -1,8 +1,10 @@
 """The Emulator: a threaded HTTP/1.1 server around the store, the procedures
 and the fault plan, with helpers for tests to look inside."""
 
+import os
 import socket
 import sys
+import tempfile
 import threading
 from http.server import ThreadingHTTPServer
 
@@ -13,6 +15,7 @@ from .dispatch import Dispatcher
 from .handler import Handler
 from .injection import Faults
 from .store import Store
+from .tls import server_context
 
 MAX_BODY = 1 << 20
 MAX_REQUESTS_PER_CONNECTION = 100
@@ -69,6 +72,10 @@ class Emulator:
       clock: a callable returning Unix time (default time.time); the control
         API and set_clock() can move it further.
       verbose: print one line per request (CIKs masked) to `stream`.
+      tls: serve HTTPS with a certificate made at start by trustme for
+        localhost and 127.0.0.1 (`ca_pem`: the PEM of the CA that signed
+        it, `ca_path`: that PEM in a file while running), or with
+        certfile/keyfile (then ca_pem and ca_path are None).
 
     Use start()/stop() or a with block. `url`, `faults` (a Faults: arm(kind,
     ...), clear(), armed(), fired), `points(cik, alias)`, `requests` (the
@@ -79,8 +86,12 @@ class Emulator:
 
     def __init__(self, db=":memory:", seed=None, host="127.0.0.1", port=0, clock=None,
                  verbose=False, stream=None, max_body=MAX_BODY,
-                 max_requests_per_connection=MAX_REQUESTS_PER_CONNECTION):
+                 max_requests_per_connection=MAX_REQUESTS_PER_CONNECTION, tls=False,
+                 certfile=None, keyfile=None):
         self.host = host
+        self.tls = tls or certfile is not None
+        self._certificate = (certfile, keyfile)
+        self.ca_pem = self.ca_path = None
         self.port = port
         self.verbose = verbose
         self.stream = stream or sys.stdout
@@ -104,6 +115,8 @@ class Emulator:
         """Listen and serve in a background thread; returns self."""
         self._server = _Server((self.host, self.port), self)
         self.port = self._server.server_address[1]
+        if self.tls:
+            self._serve_tls()
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.5},
                                         name="uonep-emulator", daemon=True)
@@ -123,6 +136,9 @@ class Emulator:
         self._thread.join()
         self._server = None
         self.store.close()
+        if self.ca_path is not None:
+            os.unlink(self.ca_path)
+            self.ca_path = None
 
     def _shutdown_now(self):
         """shutdown() waits for serve_forever's next poll; a connection to the
@@ -142,10 +158,22 @@ class Emulator:
     def __exit__(self, *exc_info):
         self.stop()
 
+    def _serve_tls(self):
+        """Wrap the listening socket: each connection's handshake then runs
+        in its own handler thread (on the first read), under its timeout."""
+        context, self.ca_pem = server_context(self.host, *self._certificate)
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True,
+                                                  do_handshake_on_connect=False)
+        if self.ca_pem is not None:
+            descriptor, self.ca_path = tempfile.mkstemp(prefix="uonep-emulator-ca-",
+                                                        suffix=".pem")
+            with os.fdopen(descriptor, "wb") as stream:
+                stream.write(self.ca_pem)
+
     @property
     def url(self):
-        """http://HOST:PORT of the running server."""
-        return "http://%s:%d" % (self.host, self.port)
+        """http://HOST:PORT (https:// with tls) of the running server."""
+        return "%s://%s:%d" % ("https" if self.tls else "http", self.host, self.port)
 
     # -- inspection for tests -----------------------------------------------------
 
