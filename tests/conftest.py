@@ -8,7 +8,8 @@ functions becomes a pytest item named NAME[micropython]. A module may set
 HEAPSIZE = "256k" and NEEDS_EMULATOR = True (then it gets UONEP_EMULATOR_URL
 pointing at a fresh emulator seeded with tests/seeds/default.json, or with
 the seed file named by SEED = "tests/seeds/NAME.json"). Every module gets an
-empty scratch folder in UONEP_TMP.
+empty scratch folder in UONEP_TMP. HELPER = "name" starts tests/name.py's
+Helper(scratch) around the module and adds its .env to the environment.
 """
 import ast
 import json
@@ -26,7 +27,7 @@ from mpharness import DEFAULT_HEAPSIZE, ROOT, RUNNER, run_micropython
 def _module_settings(path):
     tree = ast.parse(path.read_text())
     settings = {"HEAPSIZE": DEFAULT_HEAPSIZE, "NEEDS_EMULATOR": False,
-                "SEED": "tests/seeds/default.json"}
+                "SEED": "tests/seeds/default.json", "HELPER": None}
     names = []
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
@@ -59,12 +60,19 @@ class MicroPythonModule(pytest.File):
             from uonep_host.emulator import Emulator
             emulator = Emulator(seed=str(ROOT / self.settings["SEED"])).start()
             env["UONEP_EMULATOR_URL"] = emulator.url
+        helper = None
+        if self.settings["HELPER"]:
+            import importlib
+            helper = importlib.import_module(self.settings["HELPER"]).Helper(scratch).start()
+            env.update(helper.env)
         try:
             done = run_micropython([str(RUNNER), str(self.path)],
                                    heapsize=self.settings["HEAPSIZE"], env=env)
         finally:
             if emulator is not None:
                 emulator.stop()
+            if helper is not None:
+                helper.stop()
             shutil.rmtree(scratch, ignore_errors=True)
         results = {}
         for line in done.stdout.splitlines():
