@@ -309,3 +309,16 @@ def wait_for(condition, seconds=5):
     while not condition() and time.monotonic() < deadline:
         time.sleep(0.01)
     return condition()
+
+
+def main():
+    """Serve every scenario until stdin closes; print {name: port} first."""
+    import sys
+    servers = Hostile().start()
+    print(json.dumps({name: servers.port(name) for name in SCENARIOS}), flush=True)
+    sys.stdin.read()
+    servers.stop()
+
+
+if __name__ == "__main__":
+    main()
