@@ -269,10 +269,34 @@ def test_a_lost_acknowledgement_is_not_sent_again(onep_emulator):
     close(client)
 
 
-def test_the_default_transport_is_uonep_http():
-    client = Client(CIK)
-    with pytest.raises(TransportError):
-        # Nothing listens on port 9 of loopback: refused at once.
-        Client(CIK, host="127.0.0.1", port=9, https=False, timeout=1).write("temp", 1)
-    client.transport.request  # noqa: B018 (no request made: the http object is made lazily)
-    assert client.transport.http is None and isinstance(uonep.http.HTTP(), HTTP)
+def test_the_default_transport_is_uonep_http(onep_emulator):
+    client = core_client(onep_emulator.port, timeout=5)
+    assert client.transport.http is None          # made at the first request
+    client.write("temp", 1.5)
+    assert isinstance(client.transport.http, HTTP)
+    close(client)
+
+
+# -- error messages -------------------------------------------------------------------
+
+REQUESTS_FAILURE = (
+    "HTTPSConnectionPool(host='m2.exosite.com', port=443): Max retries exceeded with url: "
+    "/onep:v1/rpc/process (Caused by NewConnectionError('<urllib3.connection."
+    "HTTPSConnection object at 0x7f2b1c3e4d90>: Failed to establish a new connection: "
+    "[Errno 111] Connection refused'))")
+
+
+def test_transport_errors_keep_their_ends_by_whole_words():
+    from uonep.transport import reason
+    text = reason(ConnectionError(REQUESTS_FAILURE))
+    assert len(text) <= 200 and " ... " in text
+    assert text.startswith("ConnectionError HTTPSConnectionPool(host='m2.exosite.com',")
+    assert text.endswith("[Errno 111] Connection refused'))")
+    words = set(("ConnectionError " + REQUESTS_FAILURE).split())
+    assert all(word in words for word in text.split() if word != "...")
+
+
+def test_transport_errors_hide_anything_shaped_like_a_cik():
+    from uonep.transport import reason
+    text = reason(ValueError("bad auth {'cik': '%s'} in the body" % ("ab12" * 10)))
+    assert "ab12" * 10 not in text and "<hidden>" in text

@@ -152,3 +152,15 @@ def test_a_lost_acknowledgement_is_not_sent_again():
     control.close()
     client.transport.close()
 
+
+
+def test_transport_errors_keep_their_ends_by_whole_words_and_hide_ciks():
+    from uonep.transport import reason
+    cause = ("Max retries exceeded with url: /onep:v1/rpc/process " * 6 +
+             "(Caused by [Errno 111] ECONNREFUSED)")
+    text = reason(OSError(cause))
+    assert len(text) <= 200 and text.endswith("(Caused by [Errno 111] ECONNREFUSED)"), text
+    assert text.startswith("OSError Max retries exceeded"), text
+    for word in text.split():
+        assert word == "..." or word in ("OSError " + cause).split(), word
+    assert "<hidden>" in reason(ValueError("cik=" + "0123456789" * 4))
