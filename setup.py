@@ -11,6 +11,8 @@ setup(
     packages=["uonep", "uonep_host", "uonep_host.emulator"],
     package_dir={"uonep": "firmware/uonep", "uonep_host": "shim/uonep_host",
                  "uonep_host.emulator": "shim/uonep_host/emulator"},
+    # The CA set uonep.http verifies servers with (tools/cabundle writes it).
+    package_data={"uonep": ["ca.der"]},
     install_requires=["requests>=2.20"],
     extras_require={
         "test": [

@@ -300,3 +300,40 @@ def test_transport_errors_hide_anything_shaped_like_a_cik():
     from uonep.transport import reason
     text = reason(ValueError("bad auth {'cik': '%s'} in the body" % ("ab12" * 10)))
     assert "ab12" * 10 not in text and "<hidden>" in text
+
+
+# -- the CA set and the tools ---------------------------------------------------------
+
+def _tool(name):
+    import importlib.machinery
+    import importlib.util
+    loader = importlib.machinery.SourceFileLoader(name, str(ROOT / "tools" / name))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader))
+    loader.exec_module(module)
+    return module
+
+
+def test_the_shipped_ca_set_is_certifis_chosen_roots():
+    import ssl
+    cabundle = _tool("cabundle")
+    shipped = (ROOT / "firmware" / "uonep" / "ca.der").read_bytes()
+    assert shipped == b"".join(cabundle.select()), (
+        "certifi's roots changed: run tools/cabundle and commit firmware/uonep/ca.der")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(cadata=shipped)
+    assert len(context.get_ca_certs()) == len(cabundle.LABELS)
+
+
+def test_build_ships_the_ca_set_and_deploy_pins_a_ca(tmp_path, tls_emulator):
+    built = subprocess.run([sys.executable, "tools/build", "--board", "esp32", "--out",
+                            str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    assert (tmp_path / "esp32" / "lib" / "uonep" / "ca.der").read_bytes() == (
+        ROOT / "firmware" / "uonep" / "ca.der").read_bytes()
+    done = subprocess.run([sys.executable, "tools/deploy", "--no-secrets", "--no-follow",
+                           "--ca", tls_emulator.ca_path, "--dry-run"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    copy = [line for line in done.stdout.splitlines() if "cp -r lib :" in line][0]
+    assert "cp %s :ca.pem + reset" % tls_emulator.ca_path in copy
+    assert '"verify": "/ca.pem"' in done.stderr
