@@ -76,6 +76,10 @@ class HTTP:
             reused = self._socket is not None
             if not reused:
                 self._connect(server)
+            # A small body goes in the head's packet (one TLS record, one TCP
+            # segment); a large one in writes of its own, not copied in RAM.
+            if data and len(data) < 1200:
+                head, data = head + data, None
             self._send((head, data or b""), reused)
             return self._receive()
         except BaseException as failure:
@@ -108,8 +112,8 @@ class HTTP:
         address = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
         self._server = server
         self._socket = self._raw = connection = socket.socket(address[0], address[1])
-        # IPPROTO_TCP, TCP_NODELAY: the body follows its head in a write of
-        # its own (no copy of both in RAM) without waiting for an ACK.
+        # IPPROTO_TCP, TCP_NODELAY: a large body follows its head in a write
+        # of its own without waiting for an ACK.
         connection.setsockopt(6, 1, 1)
         connection.setblocking(False)
         try:

@@ -51,7 +51,7 @@ def tls_client(**options):
     """A Client of the TLS emulator, its CA pinned unless verify= says otherwise."""
     from uonep import Client
     options.setdefault("verify", CA)
-    return Client(CIK, host="127.0.0.1", port=SERVERS["emulator_tls"], timeout=5, **options)
+    return Client(CIK, host="127.0.0.1", port=SERVERS["emulator_tls"], timeout=10, **options)
 
 
 def values_since(client, alias, start):

@@ -97,10 +97,10 @@ def test_a_1000_point_push_is_one_tls_handshake():
     gc.collect()
     report = client.push()
     assert report["sent"] == 1000 and report["requests"] >= 5, report
-    assert client.transport.http.connections == 1
+    assert client.transport.http.connections == 1, client.transport.http.connections
     client.push()
     client.write("temp", 0.5)
-    assert client.transport.http.connections == 1
+    assert client.transport.http.connections == 1, client.transport.http.connections
     client.transport.close()
 
 
