@@ -337,3 +337,28 @@ def test_build_ships_the_ca_set_and_deploy_pins_a_ca(tmp_path, tls_emulator):
     copy = [line for line in done.stdout.splitlines() if "cp -r lib :" in line][0]
     assert "cp %s :ca.pem + reset" % tls_emulator.ca_path in copy
     assert '"verify": "/ca.pem"' in done.stderr
+
+
+def test_the_emulator_command_serves_https_with_a_ca_to_pin(tmp_path):
+    import re
+    import signal
+    server = subprocess.Popen([sys.executable, "-m", "uonep_host.emulator", "--tls", "--port",
+                               "0", "--quiet", "--seed", str(ROOT / "tests" / "seeds" /
+                                                               "default.json")],
+                              stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        line = server.stdout.readline()
+        found = re.search(r"listening on https://127\.0\.0\.1:(\d+) .*CA certificate (\S+)\)",
+                          line)
+        assert found, line
+        port, ca = int(found.group(1)), found.group(2)
+        with pytest.raises(CertificateError):
+            core_client(port, https=True, timeout=5).write("temp", 1.5)
+        client = core_client(port, https=True, timeout=5, verify=ca)
+        client.write("temp", 21.5)
+        assert client.read("temp") == [[pytest.approx(time.time(), abs=60), 21.5]]
+        close(client)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+    assert not Path(ca).exists()
