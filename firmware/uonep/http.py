@@ -35,8 +35,9 @@ from .errors import CertificateError, OnepError, ProtocolError, TransportError
 MAX_LINE = 1024
 MAX_HEADERS = 32
 # The largest answer read: a push's answer is about 25 bytes per call, a
-# read of 200 points about 3.6 KB. Pass max_response for more (RAM allowing).
-MAX_RESPONSE = 4096
+# read of 800 points about 15 KB. An answer within it that the heap cannot
+# hold is a ProtocolError too.
+MAX_RESPONSE = 16384
 _MICROPYTHON = sys.implementation.name == "micropython"
 # CPython's "try again" errors of a nonblocking TLS socket (SSLWantReadError,
 # SSLWantWriteError); MicroPython returns None instead.
@@ -254,6 +255,18 @@ class HTTP:
             raise _bad("status line")
         status = int(parts[1])
         length, chunked, close = self._headers()
+        try:
+            body = self._body(status, length, chunked)
+        except MemoryError:
+            # Within max_response, yet more than this heap holds now: the
+            # answer's fault, not a reason to shrink the requests.
+            raise _bad("no room in RAM for the body")
+        if close or self._rest or parts[0] != b"HTTP/1.1":
+            self.close()
+        return Response(status, body)
+
+
+    def _body(self, status, length, chunked):
         if chunked:
             body = bytearray()
             while True:
@@ -267,16 +280,13 @@ class HTTP:
                 if self._line():
                     raise _bad("chunk end")
             self._headers()
-        elif length is not None:
-            body = self._exact(length)
-        elif status in (204, 304):
-            body = b""
-        else:
-            # A body ended by a close cannot be told from a cut one.
-            raise _bad("no Content-Length")
-        if close or self._rest or parts[0] != b"HTTP/1.1":
-            self.close()
-        return Response(status, body)
+            return body
+        if length is not None:
+            return self._exact(length)
+        if status in (204, 304):
+            return b""
+        # A body ended by a close cannot be told from a cut one.
+        raise _bad("no Content-Length")
 
 
 def _bad(what):

@@ -4,11 +4,11 @@
 #   - TLS: the default CA set refuses the emulator's certificate, a pinned
 #     CA is accepted (path, PEM bytes), verify=False checks nothing, a wrong
 #     CA and a wrong host name are refused, no descriptor left open;
-#   - keep-alive: a 1,000-point push is one TLS handshake; the server's
-#     close after its 100th request, or an idle close, opens a new
-#     connection; a request whose acknowledgement was lost is not sent again.
-# The hostile answers are in mp_test_http_hostile.py.
-import gc
+#   - keep-alive: the server's close after its 100th request, or an idle
+#     close, opens a new connection; a request whose acknowledgement was
+#     lost is not sent again.
+# The hostile answers are in mp_test_http_hostile.py, the 1,000-point push in
+# mp_test_http_push.py.
 import json
 import time
 
@@ -84,24 +84,6 @@ def test_a_wrong_host_name_is_refused():
         raise AssertionError("a certificate for another host name was accepted")
     http.close()
     assert descriptors() == before
-
-
-def test_a_1000_point_push_is_one_tls_handshake():
-    clock = Clock()
-    client = tls_client(journal=Journal(scratch("thousand"), capacity_bytes=200000),
-                        clock=clock)
-    for step in range(1000):
-        client.add_value("temp", step / 4)
-        client.commit()
-        clock.unix += 1
-    gc.collect()
-    report = client.push()
-    assert report["sent"] == 1000 and report["requests"] >= 5, report
-    assert client.transport.http.connections == 1, client.transport.http.connections
-    client.push()
-    client.write("temp", 0.5)
-    assert client.transport.http.connections == 1, client.transport.http.connections
-    client.transport.close()
 
 
 def test_the_server_closing_after_its_100th_request_opens_a_new_connection():
