@@ -166,11 +166,18 @@ class Board:
         self.fail_outage = seconds
 
     def http(self, verify=True):
-        if verify != self.verify:
-            self.verify = verify
+        if verify != self.verify or self._made is None:
             if self._made is not None:
                 self._made.close()
-            self._requests = self._made = None
+            # Made now, at boot, as on a board: the module loads before the
+            # journal and the samples break the heap up.
+            from uonep.http import HTTP
+            # A test's own object in _requests stays.
+            mine = self._requests is None or self._requests is self._made
+            self.verify = verify
+            self._made = HTTP(verify)
+            if mine:
+                self._requests = self._made
         if self._http is None:
             self._http = SimHTTP(self)
         return self._http
@@ -178,9 +185,6 @@ class Board:
     def requests_module(self):
         """What SimHTTP sends through: uonep.http with the board's verify
         (tests may put another requests-like object in `_requests`)."""
-        if self._requests is None:
-            from uonep.http import HTTP
-            self._requests = self._made = HTTP(self.verify)
         return self._requests
 
     # -- the rest of the board -------------------------------------------------
