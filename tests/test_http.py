@@ -20,7 +20,6 @@ import pytest
 import trustme
 
 import hostile
-import uonep
 from uonep import (CertificateError, Client, HTTPError, OnepError, ProtocolError,
                    TransportError)
 from uonep.http import HTTP
