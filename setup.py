@@ -14,6 +14,8 @@ setup(
     packages=["uonep", "uonep_host", "uonep_host.emulator"],
     package_dir={"uonep": "firmware/uonep", "uonep_host": "shim/uonep_host",
                  "uonep_host.emulator": "shim/uonep_host/emulator"},
+    # The CA set uonep.http verifies servers with (tools/cabundle writes it).
+    package_data={"uonep": ["ca.der"]},
     install_requires=["requests>=2.20"],
     extras_require={
         "test": [
@@ -25,6 +27,7 @@ setup(
             "mpremote>=1.22",
             # the DevTools protocol to headless Chromium (the page's browser test)
             "websocket-client>=1.6",
+            "trustme>=1.0",
         ],
     },
     entry_points={"pytest11": ["uonep_emulator = uonep_host.pytest_plugin"]},

@@ -493,14 +493,16 @@ class App:
     def _configure_server(self, secrets):
         host, port, https = appconfig.parse_server(secrets.get("server") or
                                                    self.profile["server"])
+        verify = appconfig.verify_of(self.profile, secrets)
         self.client.transport = Transport(host, port, https, self.profile["timeout"],
-                                          http=self.board.http())
+                                          http=self.board.http(verify), verify=verify)
 
     def _new_client(self):
         host, port, https = appconfig.parse_server(self.profile["server"])
         client = Client(_NO_CIK, host=host, port=port, https=https,
                         timeout=self.profile["timeout"], journal=self.journal,
-                        clock=self.clock, http=self.board.http())
+                        clock=self.clock, http=self.board.http(self.profile["verify"]),
+                        verify=self.profile["verify"])
         if self.cik is not None:
             client.set_credentials(self.cik)
         return client

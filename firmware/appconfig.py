@@ -29,6 +29,9 @@ DEFAULTS = {
     "vendor": None,
     "model": None,
     "server": "https://m2.exosite.com",
+    # TLS certificate check: true (the CA set shipped in /lib/uonep/ca.der),
+    # a CA file on the board ("/ca.pem"), or false (no check: avoid).
+    "verify": True,
     "timeout": 10,
     "sample_interval": 60,
     "push": {"every_samples": 10, "max_interval": 900, "backlog_bytes": 8192,
@@ -42,7 +45,6 @@ DEFAULTS = {
     "sensors": [],
     "run_for": None,
     "simulation": {},
-    "verify": True,
 }
 # Read bounds: a secrets file holds a few short strings; a larger file is
 # a mistake, and reading it whole could take the heap a board needs.
@@ -177,7 +179,8 @@ def set_path(document, dotted, value):
 
 def load_secrets(path):
     """The secrets file, checked: {"wifi": {"ssid", "password"}, and "cik" or
-    "vendor"/"model" (else the profile's), optional "server": URL}."""
+    "vendor"/"model" (else the profile's), optional "server": URL and
+    "verify" (as the profile's)}."""
     secrets = read_json(path, "secrets file", SECRETS_BYTES)
     wifi = secrets.get("wifi")
     if not isinstance(wifi, dict) or not isinstance(wifi.get("ssid"), str) or not wifi["ssid"]:
@@ -191,7 +194,21 @@ def load_secrets(path):
     server = secrets.get("server")
     if server is not None:
         parse_server(server)
+    if "verify" in secrets:
+        check_verify(secrets["verify"], "secrets file %s" % path)
     return secrets
+
+
+def check_verify(verify, where):
+    if not (isinstance(verify, bool) or isinstance(verify, str) and verify):
+        raise ConfigError("%s: verify must be true, false or the path of a CA file on the "
+                          "board" % where)
+
+
+def verify_of(profile, secrets):
+    """The TLS check to use: the secrets file's "verify" if it has one,
+    else the profile's."""
+    return secrets.get("verify", profile["verify"]) if secrets else profile["verify"]
 
 
 def is_cik(text):

@@ -8,7 +8,8 @@ functions becomes a pytest item named NAME[micropython]. A module may set
 HEAPSIZE = "256k" and NEEDS_EMULATOR = True (then it gets UONEP_EMULATOR_URL
 pointing at a fresh emulator seeded with tests/seeds/default.json, or with
 the seed file named by SEED = "tests/seeds/NAME.json"). Every module gets an
-empty scratch folder in UONEP_TMP.
+empty scratch folder in UONEP_TMP. HELPER = "name" starts tests/name.py's
+Helper(scratch) around the module and adds its .env to the environment.
 
 MicroPython modules are independent processes: they all start in the
 background as soon as collection ends, on as many workers as there are
@@ -39,7 +40,7 @@ from mpharness import DEFAULT_HEAPSIZE, ROOT, RUNNER, run_micropython
 def _module_settings(path):
     tree = ast.parse(path.read_text())
     settings = {"HEAPSIZE": DEFAULT_HEAPSIZE, "NEEDS_EMULATOR": False,
-                "SEED": "tests/seeds/default.json", "SHARDS": 1}
+                "SEED": "tests/seeds/default.json", "SHARDS": 1, "HELPER": None}
     names = []
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
@@ -94,12 +95,19 @@ class MicroPythonModule(pytest.File):
         if self.settings["NEEDS_EMULATOR"]:
             emulator = _EmulatorProcess(ROOT / self.settings["SEED"])
             env["UONEP_EMULATOR_URL"] = emulator.url
+        helper = None
+        if self.settings["HELPER"]:
+            import importlib
+            helper = importlib.import_module(self.settings["HELPER"]).Helper(scratch).start()
+            env.update(helper.env)
         try:
             done = run_micropython([str(RUNNER), str(self.path)],
                                    heapsize=self.settings["HEAPSIZE"], env=env)
         finally:
             if emulator is not None:
                 emulator.stop()
+            if helper is not None:
+                helper.stop()
             shutil.rmtree(scratch, ignore_errors=True)
         results = {}
         counts = []

@@ -12,10 +12,12 @@ import os
 import platform
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,6 +133,194 @@ def wire_metrics(relay, emulator, scratch):
             results["http_requests_per_1000_samples"] = metric(
                 ours_requests * 1000 / SAMPLES, theirs_requests * 1000 / SAMPLES,
                 "pyonep-style OnepV1.write per sample", "requests")
+    return results
+
+
+# -- TLS: the wire all-in, handshakes, heap -----------------------------------
+
+# IPv4 (20) and TCP (20) header bytes per segment: what lwIP sends on a board
+# (no TCP timestamps). The MSS forced on the relay's side is Ethernet/WiFi's.
+HEADER_BYTES = 40
+MSS = 1460
+TLS_SAMPLES = 1000
+I686 = "micropython-i686/micropython"
+
+
+class SegmentRelay:
+    """A loopback TCP relay in front of the TLS emulator that counts, for
+    every client connection: the bytes of the TLS stream both ways (exact)
+    and the TCP segments both ways (the kernel's own tcpi_segs_in/out on the
+    relay's socket, SYN, ACKs and FIN included)."""
+
+    def __init__(self, upstream_port):
+        self.upstream = ("127.0.0.1", upstream_port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, MSS)
+        self.port = self.listener.getsockname()[1]
+        self.lock = threading.Lock()
+        self.reset()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def reset(self):
+        with self.lock:
+            self.connections = self.payload = self.segments = self.active = 0
+
+    def wait(self, seconds=30):
+        """Until every connection has ended (its counts are in)."""
+        deadline = time.monotonic() + seconds
+        while self.active and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def all_in(self):
+        """Bytes on the wire: TLS stream plus HEADER_BYTES per segment."""
+        return self.payload + HEADER_BYTES * self.segments
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.connections += 1
+                self.active += 1
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client):
+        server = socket.create_connection(self.upstream)
+        back = threading.Thread(target=self._pump, args=(server, client))
+        back.start()
+        self._pump(client, server)
+        back.join()
+        info = client.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+        segments = sum(struct.unpack_from("II", info, 136))
+        with self.lock:
+            self.segments += segments
+            self.active -= 1
+        client.close()
+        server.close()
+
+    def _pump(self, source, target):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                with self.lock:
+                    self.payload += len(data)
+                target.sendall(data)
+        except OSError:
+            pass
+        try:
+            target.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+
+def public_like_chain(folder):
+    """A chain shaped like a public server's (RSA 2048 leaf and intermediate
+    under a root): (certificate chain file, key file, root CA file)."""
+    import trustme
+    root = trustme.CA(key_type=trustme.KeyType.RSA)
+    leaf = root.create_child_ca(key_type=trustme.KeyType.RSA).issue_cert(
+        "127.0.0.1", "localhost", key_type=trustme.KeyType.RSA)
+    paths = [folder / name for name in ("chain.pem", "key.pem", "ca.pem")]
+    paths[0].write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+    leaf.private_key_pem.write_to_path(str(paths[1]))
+    root.cert_pem.write_to_path(str(paths[2]))
+    return paths
+
+
+def run_with(binary, args, heapsize, code=None):
+    """micropython() with another binary (the 32-bit one)."""
+    environment = dict(os.environ)
+    environment["MICROPYPATH"] = ":".join(
+        [str(SCRIPTS), str(code or ROOT / "firmware"), str(ROOT / "tests"), ".frozen"])
+    return subprocess.run([str(binary), "-X", "heapsize=" + str(heapsize)]
+                          + [str(arg) for arg in args],
+                          capture_output=True, text=True, timeout=300, env=environment)
+
+
+def tls_run(relay, ca, folder, samples, every, mode, binary=MICROPYTHON, heapsize="8m",
+            code=None):
+    """One mp_tls_push.py run through the relay: (its report, the relay's
+    connections, all-in bytes)."""
+    relay.reset()
+    shutil.rmtree(folder, ignore_errors=True)
+    done = run_with(binary, ["%s/mp_tls_push.py" % SCRIPTS, "127.0.0.1", relay.port, ca,
+                             folder, samples, every, mode], heapsize, code)
+    relay.wait()
+    if done.returncode != 0:
+        raise RuntimeError("mp_tls_push.py %s failed:\n%s" % (mode, done.stderr[-3000:]))
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["sent"] == samples, report
+    return report, relay.connections, relay.all_in()
+
+
+def i686_binary():
+    """The 32-bit MicroPython in the shared folder next to the checkout, if any."""
+    for folder in (ROOT.parent, ROOT.parent.parent):
+        candidate = folder / "shared" / I686
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def tls_heap(relay, ca, scratch, build, binary, mode):
+    """Smallest -X heapsize (to 1 KiB) for 50 commits and their push over TLS."""
+    def works(size):
+        try:
+            tls_run(relay, ca, scratch / "tls-heap", 50, 50, mode, binary, size, build)
+        except RuntimeError:
+            return False
+        return True
+    low, high = 8 * 1024, 1024 * 1024
+    if not works(high):
+        raise RuntimeError("a TLS push fails even with %d bytes of heap" % high)
+    while high - low > 1024:
+        middle = (low + high) // 2 // 1024 * 1024
+        if works(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def tls_metrics(scratch, build):
+    from uonep_host.emulator import Emulator
+    chain, key, ca = public_like_chain(scratch)
+    emulator = Emulator(seed={"clients": [{"cik": CIK, "dataports": [
+        {"alias": "temp", "format": "float"}]}]}, certfile=str(chain), keyfile=str(key)).start()
+    relay = SegmentRelay(emulator.port)
+    baseline = "MicroPython requests: a TLS connection per request"
+    results = {}
+    try:
+        for every in (10, 50):
+            _, _, ours = tls_run(relay, ca, scratch / "tls", TLS_SAMPLES, every, "uonep")
+            _, _, theirs = tls_run(relay, ca, scratch / "tls", TLS_SAMPLES, every, "requests")
+            results["wire_bytes_per_sample_tls_push%d" % every] = metric(
+                round(ours / TLS_SAMPLES, 2), round(theirs / TLS_SAMPLES, 2), baseline,
+                "bytes/sample")
+        _, _, fresh = tls_run(relay, ca, scratch / "tls", TLS_SAMPLES, 50, "fresh")
+        results["wire_bytes_per_sample_tls_push50_new_connection_per_push"] = metric(
+            round(fresh / TLS_SAMPLES, 2), round(theirs / TLS_SAMPLES, 2), baseline,
+            "bytes/sample")
+        ours, connections, _ = tls_run(relay, ca, scratch / "tls", 1000, 1000, "uonep")
+        _, theirs, _ = tls_run(relay, ca, scratch / "tls", 1000, 1000, "requests")
+        assert ours["connections"] == connections, (ours, connections)
+        results["tls_handshakes_per_1000_points"] = metric(connections, theirs, baseline,
+                                                           "handshakes")
+        for bits, binary in (("64", MICROPYTHON), ("32", i686_binary())):
+            if binary is None:
+                print("no %s: the 32-bit heap is not measured" % I686, flush=True)
+                continue
+            results["heap_tls_push_%sbit_bytes" % bits] = metric(
+                tls_heap(relay, ca, scratch, build, binary, "uonep"),
+                tls_heap(relay, ca, scratch, build, binary, "requests"),
+                "MicroPython requests, no certificate check", "bytes")
+    finally:
+        relay.listener.close()
+        emulator.stop()
     return results
 
 
@@ -317,6 +507,19 @@ emulator. Push time is dominated by LittleFS path lookups (about 130 block
 reads per commit read), which the one-file baseline does not pay."""
 
 
+TLS_NOTES = """TLS figures: the MicroPython unix port pushes through a relay on
+loopback to the emulator serving HTTPS with an RSA 2048 chain shaped like a
+public server's (leaf and intermediate). All-in bytes are the TLS stream
+both ways (exact) plus 40 bytes of IPv4 and TCP header per segment, the
+segments both ways counted by the kernel (TCP_INFO) with a 1460-byte MSS,
+handshake, ACKs and FIN included. `_tls_push10`/`_push50`: 1,000 samples,
+a push every 10 or 50, the board awake between pushes (one connection, one
+handshake for the run); `_new_connection_per_push`: the same when a server
+closes idle connections between pushes. Heap: smallest -X heapsize for 50
+commits and their push over TLS, core as .mpy; mbedTLS's own buffers are
+outside it (malloc on unix, the IDF heap on an ESP32)."""
+
+
 def table(results, modules):
     lines = ["ratio = uonep / baseline. Every metric is a cost (bytes, requests, erases, "
              "microseconds), so lower is better: below 1, uonep costs less than its baseline.",
@@ -329,6 +532,8 @@ def table(results, modules):
             entry["baseline_name"]))
     lines.append("")
     lines.append(NOTES)
+    lines.append("")
+    lines.append(TLS_NOTES)
     lines.append("")
     lines.append("Core modules as .mpy: " + ", ".join(
         "%s %d B" % (name, size) for name, (size, _) in modules.items()))
@@ -374,6 +579,7 @@ def main(argv):
     try:
         build = build_mpy(scratch)
         steps = (("wire", lambda: wire_metrics(relay, emulator, scratch)),
+                 ("TLS wire and heap", lambda: tls_metrics(scratch, build)),
                  ("flash", flash_metrics),
                  ("heap", lambda: heap_metrics(emulator, scratch, build)),
                  ("app heap", lambda: app_heap_metrics(emulator, scratch, build)),

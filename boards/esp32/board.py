@@ -4,7 +4,7 @@ Every board glue has this interface, used by firmware/app.py:
     Board(profile, log=None)
     clock() -> uonep.clock.Clock-like     sleep(mode, seconds)
     sync_time(ntp_host) -> bool           wifi_connect(ssid, password, timeout) -> bool
-    wifi_connected() -> bool              http() -> requests-like object or None
+    wifi_connected() -> bool              http(verify) -> requests-like object
     sensor(spec) -> function() -> value   watchdog(timeout) -> object with feed()
     unique_id() -> hex str                mount_storage(path)
     memory() -> (bytes free in the Python heap, bytes it could still grow by)
@@ -35,6 +35,7 @@ class Board:
         self.log = log or print
         self._wlan = None
         self._watchdog = None
+        self._http = None
         self._clock = Clock()
 
     def clock(self):
@@ -64,6 +65,9 @@ class Board:
         wlan.active(True)
         if wlan.isconnected():
             return True
+        if self._http is not None:
+            # A connection kept from before the WiFi dropped is dead.
+            self._http.close()
         wlan.connect(ssid, password)
         deadline = time.ticks_add(time.ticks_ms(), int(timeout * 1000))
         while not wlan.isconnected():
@@ -79,8 +83,14 @@ class Board:
     def wifi_connected(self):
         return self._wlan is not None and self._wlan.isconnected()
 
-    def http(self):
-        return None
+    def http(self, verify=True):
+        """uonep.http (verified TLS, one kept connection, bounded answers);
+        verify: True (the CA set in /lib/uonep/ca.der), a CA file path, or False."""
+        from uonep.http import HTTP
+        if self._http is not None:
+            self._http.close()
+        self._http = HTTP(verify)
+        return self._http
 
     def sensor(self, spec):
         kind = spec["kind"]

@@ -123,17 +123,20 @@ class Client(Procedures):
 
     cik: the device's 40-hex key (or give token=...); client_id/resource_id
     act as a descendant client or as the owner of a descendant resource.
-    host/port/https/timeout/user_agent: where and how to connect. http: a
-    `requests`-like object (a requests.Session on CPython). journal: a
+    host/port/https/timeout/user_agent: where and how to connect (timeout:
+    seconds for a whole request). verify: how the built-in uonep.http
+    checks the server's TLS certificate (True: the shipped CA set; a path or
+    PEM/DER bytes: your own CA; False: no check). http: a `requests`-like
+    object instead of uonep.http (a requests.Session on CPython). journal: a
     uonep.Journal for add_value/commit/push. clock: a uonep.clock.Clock
     (the board's clock by default).
     """
 
     def __init__(self, cik=None, host="m2.exosite.com", port=None, https=True, timeout=10,
                  user_agent=None, client_id=None, resource_id=None, token=None,
-                 http=None, journal=None, clock=None):
+                 http=None, journal=None, clock=None, verify=True):
         self._auth = rpc.auth(cik, client_id, resource_id, token)
-        self.transport = Transport(host, port, https, timeout, user_agent, http)
+        self.transport = Transport(host, port, https, timeout, user_agent, http, verify)
         self.journal = journal
         self.clock = clock or Clock()
         self._values = {}

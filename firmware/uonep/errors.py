@@ -3,7 +3,8 @@
     OnepError
     +-- ValidationError      bad input, refused before anything is sent
     +-- TransportError       the network failed; safe to retry later
-    |   +-- HTTPError        the server answered with a non-200 HTTP status
+    |   +-- HTTPError        the server answered with a non-200 HTTP status (3xx: not followed)
+    |   +-- CertificateError the server's TLS certificate was refused: not the network
     +-- ProtocolError        the answer breaks the protocol (not JSON, truncated, wrong shape)
     +-- RequestError         the server refused the whole request {"error": ...}
     |   +-- AuthError        401: bad or expired credentials (also HTTP 401/403)
@@ -42,10 +43,22 @@ class HTTPError(TransportError):
     """The server answered with an HTTP status other than 200."""
 
     def __init__(self, status, message=""):
+        if 300 <= status < 400 and not message:
+            message = "a redirect, not followed"
         super().__init__("HTTP %d%s" % (status, (": " + message) if message else ""))
         self.status = status
         # 5xx are the gateway or the server being unwell; a 4xx will fail again.
         self.retryable = status >= 500
+
+
+class CertificateError(TransportError):
+    """The server's TLS certificate was refused: not signed by a CA of
+    `verify`, issued for another host name, expired or not yet valid (is
+    the clock set?), or the CA certificates of `verify` cannot be read. The
+    network works; the same server will be refused again until the CA, the
+    clock or the network path (a captive portal, an interceptor) changes."""
+
+    retryable = False
 
 
 class ProtocolError(OnepError):

@@ -1,5 +1,6 @@
 """python -m uonep_host.emulator [--port PORT] [--db PATH] [--seed FILE|none]
                                 [--host 127.0.0.1] [--quiet]
+                                [--tls [--cert FILE --key FILE]]
 
 Serves until SIGTERM or SIGINT, then prints "uonep emulator stopped" and
 exits 0. The first line printed (flushed) is "uonep emulator listening on
@@ -11,6 +12,10 @@ missing (default: in memory). --seed: a seed JSON file applied at start
 (idempotently); without it, the packaged default seed
 (uonep_host.emulator.DEFAULT_SEED: client "1" * 40 with temp, count and
 status, device acme/m1/0001); "none" starts empty.
+
+--tls: serve HTTPS with a certificate made at start; the first line then
+names the file holding the CA certificate to trust (verify=...).
+--cert/--key serve your own certificate instead.
 
 Whatever goes wrong (a bad argument, a seed file that is missing or not a
 seed, a db path that cannot be used, a port that cannot be listened on, a
@@ -63,6 +68,10 @@ def arguments(argv):
                         help="seed JSON file (applied idempotently); default: the packaged "
                              "default seed; none: start empty")
     parser.add_argument("--quiet", action="store_true", help="do not log requests")
+    parser.add_argument("--tls", action="store_true",
+                        help="serve HTTPS (a certificate made at start, or --cert/--key)")
+    parser.add_argument("--cert", help="server certificate chain (PEM) for --tls")
+    parser.add_argument("--key", help="its private key (PEM)")
     return parser.parse_args(argv)
 
 
@@ -96,7 +105,8 @@ def open_emulator(options, seed, seed_name):
                           % (options.db, folder, problem.strerror or problem))
     try:
         emulator = Emulator(db=options.db, host=options.host, port=options.port,
-                            verbose=not options.quiet)
+                            verbose=not options.quiet, tls=options.tls, certfile=options.cert,
+                            keyfile=options.key)
     except (sqlite3.Error, OSError) as problem:
         raise Failure("--db %s: not a usable SQLite file (%s)" % (options.db, problem))
     try:
@@ -143,8 +153,9 @@ def main(argv=None):
     except Failure as problem:
         print("uonep emulator: %s" % problem, file=sys.stderr, flush=True)
         return 1
-    print("uonep emulator listening on %s (db %s, seed %s)"
-          % (emulator.url, options.db, seed_name), flush=True)
+    trust = "; CA certificate %s" % emulator.ca_path if emulator.ca_path else ""
+    print("uonep emulator listening on %s (db %s, seed %s%s)"
+          % (emulator.url, options.db, seed_name, trust), flush=True)
     return serve(emulator, stop)
 
 

@@ -2,13 +2,16 @@
 threaded HTTP/1.1 server (handler.py) and an in-process session
 (inprocess.py), and helpers for tests to look inside."""
 
+import os
 import socket
 import sys
+import tempfile
 import threading
 from http.server import ThreadingHTTPServer
 
 from .core import Core
 from .handler import Handler
+from .tls import server_context
 
 MAX_BODY = 1 << 20
 MAX_REQUESTS_PER_CONNECTION = 100
@@ -63,6 +66,10 @@ class Emulator(Core):
       clock: a callable returning Unix time (default time.time); the control
         API and set_clock() can move it further.
       verbose: print one line per request (CIKs masked) to `stream`.
+      tls: serve HTTPS with a certificate made at start by trustme for
+        localhost and 127.0.0.1 (`ca_pem`: the PEM of the CA that signed
+        it, `ca_path`: that PEM in a file while running), or with
+        certfile/keyfile (then ca_pem and ca_path are None).
 
     Two front doors to the same state: start() listens on HTTP (`url`; stop()
     or a with block ends it), session() answers in process without a socket
@@ -78,9 +85,13 @@ class Emulator(Core):
 
     def __init__(self, db=":memory:", seed=None, host="127.0.0.1", port=0, clock=None,
                  verbose=False, stream=None, max_body=MAX_BODY,
-                 max_requests_per_connection=MAX_REQUESTS_PER_CONNECTION):
+                 max_requests_per_connection=MAX_REQUESTS_PER_CONNECTION, tls=False,
+                 certfile=None, keyfile=None):
         super().__init__(db, seed, clock, verbose, stream)
         self.host = host
+        self.tls = tls or certfile is not None
+        self._certificate = (certfile, keyfile)
+        self.ca_pem = self.ca_path = None
         self.port = port
         self.max_body = max_body
         self.max_requests_per_connection = max_requests_per_connection
@@ -93,7 +104,10 @@ class Emulator(Core):
     def _listen(self):
         """The listening server: the one place where the emulator makes its
         listening socket (bound to host and port)."""
-        return _Server((self.host, self.port), self)
+        server = _Server((self.host, self.port), self)
+        if self.tls:
+            self._serve_tls(server)
+        return server
 
     def start(self):
         """Listen and serve in a background thread; returns self. OSError
@@ -128,6 +142,9 @@ class Emulator(Core):
             self._server.server_close()
             self._thread.join()
             self._server = None
+        if self.ca_path is not None:
+            os.unlink(self.ca_path)
+            self.ca_path = None
         super().stop()
 
     def _shutdown_now(self):
@@ -148,10 +165,22 @@ class Emulator(Core):
     def __exit__(self, *exc_info):
         self.stop()
 
+    def _serve_tls(self, server):
+        """Wrap the listening socket: each connection's handshake then runs
+        in its own handler thread (on the first read), under its timeout."""
+        context, self.ca_pem = server_context(self.host, *self._certificate)
+        server.socket = context.wrap_socket(server.socket, server_side=True,
+                                            do_handshake_on_connect=False)
+        if self.ca_pem is not None:
+            descriptor, self.ca_path = tempfile.mkstemp(prefix="uonep-emulator-ca-",
+                                                        suffix=".pem")
+            with os.fdopen(descriptor, "wb") as stream:
+                stream.write(self.ca_pem)
+
     @property
     def url(self):
-        """http://HOST:PORT of the running server."""
+        """http://HOST:PORT (https:// with tls) of the running server."""
         if self._server is None:
             raise RuntimeError("the emulator is not listening: start() it, or talk to it "
                                "in process through session()")
-        return "http://%s:%d" % (self.host, self.port)
+        return "%s://%s:%d" % ("https" if self.tls else "http", self.host, self.port)
