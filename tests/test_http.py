@@ -71,7 +71,31 @@ class Clock:
 
 
 def descriptors():
-    return sorted(os.listdir("/proc/self/fd"))
+    """This process's TCP sockets to or from a loopback port of the tests'
+    servers (the hostile ones and the emulators). Other descriptors come and
+    go meanwhile (the MicroPython modules' pipes and helpers run in threads
+    of this process), so only these tell a leak."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                fields = row.split()
+                ports = {int(end.rsplit(":", 1)[1], 16) for end in fields[1:3]}
+                if ports & WATCHED and fields[9] != "0":
+                    inodes.add(fields[9])
+    found = []
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            link = os.readlink("/proc/self/fd/" + name)
+        except OSError:
+            continue   # closed while listing
+        if link.startswith("socket:[") and link[8:-1] in inodes:
+            found.append(name)
+    return sorted(found)
+
+
+# Ports whose sockets descriptors() counts: the fixtures add theirs.
+WATCHED = set()
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +104,9 @@ def ports():
     server = subprocess.Popen([sys.executable, str(ROOT / "tests" / "hostile.py")],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        yield json.loads(server.stdout.readline())
+        found = json.loads(server.stdout.readline())
+        WATCHED.update(found.values())
+        yield found
     finally:
         server.stdin.close()
         server.wait(timeout=30)
@@ -89,6 +115,7 @@ def ports():
 @pytest.fixture(scope="module")
 def tls_emulator():
     with Emulator(seed=DEFAULT_SEED, tls=True) as emulator:
+        WATCHED.add(emulator.port)
         yield emulator
 
 
@@ -177,6 +204,7 @@ def test_a_wrong_ca_and_a_wrong_host_name_are_refused(runtime, tls_emulator, tmp
 def test_hostile_answers_end_in_time_in_documented_errors_and_lose_nothing(
         runtime, ports, onep_emulator, tmp_path):
     make, expected = RUNTIMES[runtime]
+    WATCHED.add(onep_emulator.port)
     clock = Clock()
     journal = Journal(str(tmp_path / "journal"))
     values = list(range(200, 220))
@@ -195,7 +223,7 @@ def test_hostile_answers_end_in_time_in_documented_errors_and_lose_nothing(
         assert type(caught.value) is expected[name], (name, caught.value)
         if name == "redirect":
             assert caught.value.status == 307 and not caught.value.retryable
-        assert elapsed < DEADLINE + 0.7, (name, elapsed)
+        assert elapsed < DEADLINE + 1.5, (name, elapsed)
         if name not in SLOW:
             assert elapsed < DEADLINE - 0.3, (name, elapsed)
         if name not in SOUND[runtime]:
