@@ -43,13 +43,21 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         self._serve()
 
+    def do_PUT(self):
+        self._serve()
+
+    def do_DELETE(self):
+        self._serve()
+
     def _serve(self):
         self.served += 1
         length = self._body_length()
         if length is None:
             return
         request = Request(self.command, self.path, self.headers, lambda: self._read(length),
-                          local=self.client_address[0] in LOOPBACK)
+                          local=self.client_address[0] in LOOPBACK,
+                          peer="%s:%s" % self.client_address[:2],
+                          server=self.connection.getsockname()[:2])
         answer = self.emulator.handle(request)
         if answer.stall:
             self.emulator.stopping.wait(answer.stall)
