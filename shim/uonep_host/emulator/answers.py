@@ -72,9 +72,10 @@ def csv(rows, status=200, when_empty=None):
     return Answer(status, "\n".join(lines).encode("utf-8"), CSV_TYPE)
 
 
-def form(pairs, status=200):
-    """A form-encoded answer from [(name, value), ...] in order."""
-    return Answer(status, urlencode(pairs).encode("ascii"), FORM_TYPE)
+def form(pairs, status=200, safe=""):
+    """A form-encoded answer from [(name, value), ...] in order; characters
+    in `safe` are written as they are."""
+    return Answer(status, urlencode(pairs, safe=safe).encode("ascii"), FORM_TYPE)
 
 
 def form_pairs(raw):

@@ -129,7 +129,8 @@ def model(call, method, name):
     if method == "GET":
         pairs = [("code", found["code"])] if found["code"] else \
             [("rid", found["rid"])] if found["rid"] else []
-        return form(pairs + [("options[]", option) for option in found["options"]])
+        # options[] as the Exosite documents write it, brackets unescaped
+        return form(pairs + [("options[]", option) for option in found["options"]], safe="[]")
     if method == "PUT":
         template = _template(call)
         if isinstance(template, Answer):
