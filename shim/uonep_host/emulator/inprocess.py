@@ -132,7 +132,8 @@ def _encode(data, document):
     if data is None:
         return b"", None
     if isinstance(data, (dict, list, tuple)):
-        return urlencode(data).encode("ascii"), "application/x-www-form-urlencoded"
+        # a list value is a repeated field, as requests sends it
+        return urlencode(data, doseq=True).encode("ascii"), "application/x-www-form-urlencoded"
     if isinstance(data, str):
         return data.encode("utf-8"), None
     return bytes(data), None

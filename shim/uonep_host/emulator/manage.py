@@ -183,7 +183,7 @@ def register(store, request):
     client has a vendor); POST delete=true&vendor=V: unregister."""
     with store.transaction():
         if request.method == "GET":
-            vendor = vendor_of(store, request.headers)
+            vendor = _registered(store, request.headers)
             return text(200, vendor["name"]) if vendor else text(404, "no vendor registered")
         if request.method != "POST":
             return not_allowed(request.method)
@@ -204,8 +204,18 @@ def register(store, request):
         return empty(205)
 
 
-def _unregister(store, headers, name):
+def _registered(store, headers):
+    """The vendor of a register request: by vendor token or vendor CIK, or
+    by a vendor CIK sent as X-Exosite-Token (as pyonep's vendor_show and
+    vendor_unregister send it)."""
     vendor = vendor_of(store, headers)
+    if vendor is None and headers.get("X-Exosite-Token"):
+        vendor = vendor_of(store, {"X-Exosite-CIK": headers.get("X-Exosite-Token")})
+    return vendor
+
+
+def _unregister(store, headers, name):
+    vendor = _registered(store, headers)
     if vendor is None:
         return text(401, "no or invalid CIK")
     if vendor["name"] != name:
