@@ -556,3 +556,17 @@ def test_a_database_from_before_the_provisioning_api_is_upgraded(tmp_path):
     tables = {row[0] for row in sqlite3.connect(path).execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "devices" not in tables and {"serials", "models", "vendors"} <= tables
+
+
+def test_content_may_be_larger_than_other_bodies(served):
+    """A firmware image is uploaded whole: the content path takes bodies up
+    to 16 MiB over HTTP, where every other path stops at 1 MiB (413)."""
+    import requests
+    image = bytes(range(256)) * (8 << 10)                            # 2 MiB
+    vendor = Vendor(requests.Session(), url=served.url)
+    upload(vendor, "m1", "image.bin", image)
+    answer = vendor.get("content/m1/image.bin?download=true", headers={"Range": "bytes=-3"})
+    assert (answer.status_code, answer.content) == (206, bytes([253, 254, 255]))
+    too_big = requests.post(served.url + "/onep:v1/stack/alias", data=image,
+                            headers={"X-Exosite-CIK": CIK})
+    assert too_big.status_code == 413

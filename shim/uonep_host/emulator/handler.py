@@ -13,6 +13,10 @@ from http.server import BaseHTTPRequestHandler
 from .core import Answer, Request
 
 LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
+# content blobs (firmware images) are uploaded whole: they may be larger
+# than the body limit every other request has
+CONTENT_PREFIX = "/provision/manage/content/"
+CONTENT_LIMIT = 16 << 20
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -83,7 +87,10 @@ class Handler(BaseHTTPRequestHandler):
         if length < 0:
             self._send(Answer(400, b"bad Content-Length"), close=True)
             return None
-        if length > self.emulator.max_body:
+        limit = self.emulator.max_body
+        if self.path.startswith(CONTENT_PREFIX):
+            limit = max(limit, CONTENT_LIMIT)
+        if length > limit:
             # refuse without reading: closing is the only way to skip the body
             self._send(Answer(413, b"request body too large"), close=True)
             return None
