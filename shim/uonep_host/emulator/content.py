@@ -33,7 +33,8 @@ def route(call, method, rest):
         return text(400 if content_id == "" else 404, "no model %r" % name)
     if content_id == "":
         return _collection(call, method, name)
-    found = call.store.content(call.name, name, content_id)
+    found = call.store.content(call.name, name, content_id,
+                               with_blob=method == "GET" and call.query.flag("download"))
     if found is None:
         return text(404, "no content %r" % content_id)
     if method == "GET":
@@ -88,7 +89,7 @@ def _show(call, model, found):
         offset, limit = page(call.query, 5)
         groups = call.store.groups_with(call.name, model, "content", found["id"])
         return csv(groups[offset:offset + limit], when_empty=204)
-    fields = [found["type"], len(found["blob"]), found["updated"], found["meta"]]
+    fields = [found["type"], found["size"], found["updated"], found["meta"]]
     if sn is None:
         fields.append("true" if found["protected"] else "false")
     return csv([fields])

@@ -93,9 +93,9 @@ def download(store, now, request):
             return csv(allowed)
         if content_id not in allowed:
             return text(404, "no content %r for this device" % content_id)
-        found = store.content(vendor, model, content_id)
+        found = store.content(vendor, model, content_id, with_blob=not info)
     if info:
-        return csv([(found["type"], len(found["blob"]), found["updated"], found["meta"])])
+        return csv([(found["type"], found["size"], found["updated"], found["meta"])])
     return blob(found, request.headers.get("Range"))
 
 
@@ -110,7 +110,7 @@ def _activated_serial(store, rid, vendor, model):
 def authorized(store, now, vendor, model, content_id, sn):
     """True when serial number `sn` may download the content: it is not
     protected, or some group holds both (memberships not expired)."""
-    found = store.content(vendor, model, content_id)
+    found = store.content(vendor, model, content_id, with_blob=False)
     if found is None:
         return False
     if not found["protected"]:

@@ -226,11 +226,15 @@ class ProvisioningTables:
                          (vendor, model, content_id, meta, int(bool(protected)),
                           now)).rowcount == 1
 
-    def content(self, vendor, model, content_id):
-        """{"id", "meta", "protected", "type", "blob", "updated", ...} or None."""
-        found = _row(self._one("SELECT * FROM content WHERE vendor = ? AND model = ? AND id = ?",
-                               (vendor, model, content_id)))
-        if found is not None:
+    def content(self, vendor, model, content_id, with_blob=True):
+        """{"id", "meta", "protected", "type", "size", "updated", "blob"} or
+        None; without the blob (a listing's checks) unless with_blob."""
+        columns = "id, meta, protected, type, LENGTH(blob) AS size, updated"
+        if with_blob:
+            columns += ", blob"
+        found = _row(self._one("SELECT %s FROM content WHERE vendor = ? AND model = ? AND id = ?"
+                               % columns, (vendor, model, content_id)))
+        if found is not None and with_blob:
             found["blob"] = bytes(found["blob"])
         return found
 
