@@ -72,6 +72,9 @@ class Call:
 def handle(store, now, request, connection=""):
     """The Answer to any /provision/manage/... request."""
     parts = [unquote(part) for part in request.path[len(MANAGE_PREFIX):].split("/")]
+    # read whatever body came (pyonep's model_remove sends one with DELETE), so
+    # the HTTP door can keep the connection open
+    request.body()
     with store.transaction():
         vendor = vendor_of(store, request.headers)
         if vendor is None:
