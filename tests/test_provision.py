@@ -403,3 +403,33 @@ def test_reuseconnection_keeps_one_connection_until_close(server):
     assert kept.model_list(TOKEN).isok                    # a new connection after close()
     kept.close()
     assert len(set(peers(Provision(host, port=port, manage_by_cik=False)))) == 3
+
+
+def test_the_methods_the_example_does_not_use(emulator):
+    http = emulator.session()
+    portal = ClientPortal(http)
+    provision = Provision(manage_by_cik=False, http=http, raise_api_exceptions=True)
+    _, first = portal.make_client()
+    _, second = portal.make_client()
+    provision.model_create(TOKEN, "spare", first)
+    assert provision.model_update(TOKEN, "spare", second, historical=False).status() == 205
+    assert provision.model_info(TOKEN, "spare").body == "rid=%s&options[]=nohistorical" % second
+    provision.serialnumber_add_batch(TOKEN, "spare", ["old", "new", "gone"])
+    rid = provision.serialnumber_enable(TOKEN, "spare", "old", portal.rid()).body
+    assert provision.serialnumber_remap(TOKEN, "spare", "new", "old").status() == 205
+    assert provision.serialnumber_info(TOKEN, "spare", "new").body == "notactivated,%s," % rid
+    assert provision.serialnumber_info(TOKEN, "spare", "old").status() == 204
+    assert provision.serialnumber_remove(TOKEN, "spare", "gone").status() == 205
+    assert [line.split(",")[0] for line in
+            provision.serialnumber_list(TOKEN, "spare").body.splitlines()] == ["old", "new"]
+    # a portal's own CIK registered as a vendor: pyonep sends it as X-Exosite-CIK to
+    # register (manage_by_cik=True) and as X-Exosite-Token to show and unregister
+    key, _ = portal.make_client()
+    by_cik = Provision(http=http, raise_api_exceptions=True)
+    assert by_cik.vendor_register(key, "newco").status() == 205
+    assert by_cik.vendor_show(key).body == "newco"
+    assert by_cik.model_list(key).body == ""               # now a vendor CIK, no models yet
+    assert by_cik.vendor_unregister(key, "newco").status() == 205
+    with pytest.raises(ProvisionException) as raised:
+        by_cik.vendor_show(key)
+    assert raised.value.response.status() == 404
