@@ -1,6 +1,7 @@
-"""The emulator's one request core: every route (JSON-RPC, provisioning,
-/timestamp, the page, the /_emulator control API) from a Request to an
-Answer, with the armed faults applied.
+"""The emulator's one request core: every route (JSON-RPC, the HTTP Data
+API, provisioning for devices and vendors, /timestamp, /ip, the page, the
+/_emulator control API) from a Request to an Answer, with the armed faults
+applied.
 
 Two front doors call Core.handle(): the HTTP handler (handler.py) and the
 in-process session (inprocess.py). A fault that acts on the connection
@@ -14,19 +15,20 @@ import sys
 import threading
 from urllib.parse import parse_qs, urlsplit
 
-from . import page, provision
+from . import dataapi, manage, page, provision
 from . import seed as seeding
 from .access import mask
+from .answers import HTML_TYPE, JSON_TYPE, TEXT_TYPE, Answer, dumps
 from .clock import Clock
 from .dispatch import Dispatcher, decode, masked
 from .errors import RequestError
 from .injection import PATHS, RPC_PATH, Faults
 from .store import Store
 
-JSON_TYPE = "application/json; charset=utf-8"
-TEXT_TYPE = "text/plain; charset=utf-8"
-HTML_TYPE = "text/html; charset=utf-8"
+__all__ = ["Core", "Request", "Answer", "dumps", "JSON_TYPE", "TEXT_TYPE", "HTML_TYPE"]
+
 ACTIVATE_PATH = "/provision/activate"
+DOWNLOAD_PATH = "/provision/download"
 CONTROL_PREFIX = "/_emulator/"
 # the request log keeps the most recent entries only, so a long demo run stays small
 REQUEST_LOG_SIZE = 10000
@@ -46,16 +48,22 @@ class Request:
     case. body: bytes, or a function that reads them; the core reads a body
     only when a route needs it, so the HTTP door can close before reading
     (drop_before_body). local: the request comes from this machine (the
-    control API answers nobody else).
+    control API answers nobody else). peer: the client's "address:port"
+    (for the activation log); server: the (address, port) the request came
+    to (for /ip).
     """
 
-    def __init__(self, method, target, headers=None, body=b"", local=True):
+    def __init__(self, method, target, headers=None, body=b"", local=True, peer="",
+                 server=("127.0.0.1", 80)):
         parts = urlsplit(target)
         self.method = method
         self.path = parts.path
+        self.raw_query = parts.query
         self.query = parse_qs(parts.query)
         self.headers = {} if headers is None else headers
         self.local = local
+        self.peer = peer
+        self.server = server
         self._body = body
 
     def body(self):
@@ -68,39 +76,6 @@ class Request:
     def body_read(self):
         """Whether the body has been read (or was given as bytes)."""
         return not callable(self._body)
-
-
-class Answer:
-    """What the core answers, and what the door does with the connection:
-    `drop` closes it without answering (the answer is lost), `stall` is how
-    many seconds to wait first, `close` closes it after answering."""
-
-    def __init__(self, status, body=b"", content_type=TEXT_TYPE):
-        self.status = status
-        self.headers = {"Content-Type": content_type}
-        self.body = body
-        self.drop = False
-        self.stall = 0
-        self.close = False
-
-    @classmethod
-    def json(cls, status, item):
-        return cls(status, dumps(item), JSON_TYPE)
-
-    @classmethod
-    def dropped(cls):
-        answer = cls(0)
-        answer.drop = True
-        return answer
-
-
-def dumps(item):
-    """Compact JSON bytes, as the real service answers."""
-    try:
-        return json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        # a stored lone surrogate cannot be UTF-8: escape everything instead
-        return json.dumps(item, separators=(",", ":")).encode("ascii")
 
 
 class Core:
@@ -126,8 +101,13 @@ class Core:
         self._requests_lock = threading.Lock()
         self._routes = {("POST", RPC_PATH): self._rpc,
                         ("POST", ACTIVATE_PATH): self._activate,
+                        ("GET", DOWNLOAD_PATH): self._download,
                         ("GET", "/timestamp"): self._timestamp,
+                        ("GET", "/ip"): self._ip,
                         ("GET", "/"): self._page}
+        # paths whose module answers every method itself
+        self._paths = dict({path: self._data for path in dataapi.PATHS},
+                           **{manage.REGISTER_PATH: self._register})
         self._control_routes = {("GET", "/_emulator/faults"): self._faults_state,
                                 ("POST", "/_emulator/faults"): self._arm,
                                 ("GET", "/_emulator/clock"): self._clock_state,
@@ -157,7 +137,10 @@ class Core:
     def _route(self, request):
         if request.path.startswith(CONTROL_PREFIX):
             return self._control(request)
-        route = self._routes.get((request.method, request.path))
+        route = self._routes.get((request.method, request.path)) or \
+            self._paths.get(request.path)
+        if route is None and request.path.startswith(manage.MANAGE_PREFIX):
+            route = self._manage
         if route is None:
             return Answer(404, b"not found")
         if request.path not in PATHS:
@@ -232,12 +215,29 @@ class Core:
         return Answer.json(200, answer)
 
     def _activate(self, request, fault):
-        status, text = provision.activate(self.store, self.clock.now(), request.body())
-        self.log("activate -> %d%s" % (status, (" " + mask(text)) if status == 200 else ""))
-        return Answer(status, text.encode("utf-8"))
+        answer = provision.activate(self.store, self.clock.now(), request, request.peer)
+        text = answer.body.decode("utf-8", "replace")
+        self.log("activate -> %d%s" % (answer.status,
+                                       (" " + mask(text)) if answer.status == 200 else ""))
+        return answer
+
+    def _download(self, request, fault):
+        return provision.download(self.store, self.clock.now(), request)
+
+    def _manage(self, request, fault):
+        return manage.handle(self.store, self.clock.now(), request, request.peer)
+
+    def _register(self, request, fault):
+        return manage.register(self.store, request)
+
+    def _data(self, request, fault):
+        return dataapi.handle(self.store, self.clock.now(), self.stopping, request)
 
     def _timestamp(self, request, fault):
         return Answer(200, str(self.clock.now()).encode("ascii"))
+
+    def _ip(self, request, fault):
+        return dataapi.ip(request.server)
 
     def _page(self, request, fault):
         with self.store.lock:

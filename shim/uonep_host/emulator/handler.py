@@ -13,6 +13,10 @@ from http.server import BaseHTTPRequestHandler
 from .core import Answer, Request
 
 LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
+# content blobs (firmware images) are uploaded whole: they may be larger
+# than the body limit every other request has
+CONTENT_PREFIX = "/provision/manage/content/"
+CONTENT_LIMIT = 16 << 20
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -43,13 +47,21 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         self._serve()
 
+    def do_PUT(self):
+        self._serve()
+
+    def do_DELETE(self):
+        self._serve()
+
     def _serve(self):
         self.served += 1
         length = self._body_length()
         if length is None:
             return
         request = Request(self.command, self.path, self.headers, lambda: self._read(length),
-                          local=self.client_address[0] in LOOPBACK)
+                          local=self.client_address[0] in LOOPBACK,
+                          peer="%s:%s" % self.client_address[:2],
+                          server=self.connection.getsockname()[:2])
         answer = self.emulator.handle(request)
         if answer.stall:
             self.emulator.stopping.wait(answer.stall)
@@ -75,7 +87,10 @@ class Handler(BaseHTTPRequestHandler):
         if length < 0:
             self._send(Answer(400, b"bad Content-Length"), close=True)
             return None
-        if length > self.emulator.max_body:
+        limit = self.emulator.max_body
+        if self.path.startswith(CONTENT_PREFIX):
+            limit = max(limit, CONTENT_LIMIT)
+        if length > limit:
             # refuse without reading: closing is the only way to skip the body
             self._send(Answer(413, b"request body too large"), close=True)
             return None

@@ -19,7 +19,7 @@ then="close" raises requests.ConnectionError; truncate cuts the body.
 import json as jsonlib
 import time
 from http import HTTPStatus
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import requests
 from requests.structures import CaseInsensitiveDict
@@ -87,7 +87,8 @@ class Session:
             sent["Content-Type"] = content_type
         limit = _read_timeout(timeout)
         started = time.monotonic()
-        answer = self.core.handle(Request(method.upper(), url, sent, body))
+        answer = self.core.handle(Request(method.upper(), url, sent, body,
+                                          peer="127.0.0.1:0", server=_server(url)))
         late = limit is not None and time.monotonic() - started > limit
         if answer.stall and not late:
             left = answer.stall if limit is None else limit - (time.monotonic() - started)
@@ -108,6 +109,12 @@ class Session:
     def post(self, url, data=None, json=None, **options):
         return self.request("POST", url, data=data, json=json, **options)
 
+    def put(self, url, data=None, **options):
+        return self.request("PUT", url, data=data, **options)
+
+    def delete(self, url, **options):
+        return self.request("DELETE", url, **options)
+
     def close(self):
         """Nothing to release (for the same calls as requests.Session)."""
 
@@ -125,10 +132,25 @@ def _encode(data, document):
     if data is None:
         return b"", None
     if isinstance(data, (dict, list, tuple)):
-        return urlencode(data).encode("ascii"), "application/x-www-form-urlencoded"
+        # a list value is a repeated field, as requests sends it
+        return urlencode(data, doseq=True).encode("ascii"), "application/x-www-form-urlencoded"
     if isinstance(data, str):
         return data.encode("utf-8"), None
     return bytes(data), None
+
+
+def _server(url):
+    """(address, port) a URL names, as a server would see it: a name that
+    is not an address is the loopback; no port is the scheme's."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = parts.hostname or "127.0.0.1"
+    if not all(piece.isdigit() for piece in host.split(".")) or host.count(".") != 3:
+        host = "127.0.0.1"
+    return host, port or (443 if parts.scheme == "https" else 80)
 
 
 def _read_timeout(timeout):

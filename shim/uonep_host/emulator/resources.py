@@ -2,8 +2,8 @@
 clone), update, info, listing, drop, move, usage."""
 
 from . import descriptions
-from .access import check_reach, is_key, resolve
-from .calls import (NOTHING, SERIES, arity, leading_client, lookup, options, spec,
+from .access import Caller, check_reach, is_key, resolve
+from .calls import (NOTHING, SERIES, Context, arity, leading_client, lookup, options, spec,
                     timestamp, name)
 from .errors import ArgumentError, CallFailure, invalid, restricted
 from .ingest import enforce_retention
@@ -100,6 +100,13 @@ def _clone(context, given):
                           % store.resource(source)["type"])
     return _copy_tree(context, source, bool(given.get("noaliases")),
                       bool(given.get("nohistorical")))
+
+
+def clone_client(store, source, owner, now, noaliases=False, nohistorical=False):
+    """A copy of client `source` and everything under it, owned by `owner`,
+    its CIK "notactivated": what the provisioning API's enable makes from
+    a model's clone template. Returns the copy's RID."""
+    return _copy_tree(Context(store, Caller(owner), now), source, noaliases, nohistorical)
 
 
 def _copy_tree(context, source, noaliases, nohistorical):

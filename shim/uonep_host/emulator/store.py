@@ -1,4 +1,5 @@
-"""All emulator state in one SQLite database (a file or ":memory:").
+"""All emulator state in one SQLite database (a file or ":memory:"); the
+provisioning tables are declared in provisioning_store.py.
 
 One connection is shared by every server thread and guarded by one
 re-entrant lock; `condition` is built on that lock so a long-polling `wait`
@@ -14,6 +15,7 @@ import sqlite3
 import threading
 
 from .arrivals import ArrivalLog
+from .provisioning_store import PROVISIONING_SCHEMA, ProvisioningTables
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS resources (
@@ -44,17 +46,6 @@ CREATE TABLE IF NOT EXISTS points (
     ts INTEGER NOT NULL,
     value TEXT NOT NULL,
     UNIQUE (rid, ts)
-);
-CREATE TABLE IF NOT EXISTS devices (
-    vendor TEXT NOT NULL,
-    model TEXT NOT NULL,
-    sn TEXT NOT NULL,
-    cik TEXT NOT NULL,
-    enabled INTEGER NOT NULL,
-    activated INTEGER NOT NULL DEFAULT 0,
-    owner_cik TEXT,
-    client TEXT NOT NULL DEFAULT '{}',
-    PRIMARY KEY (vendor, model, sn)
 );
 CREATE TABLE IF NOT EXISTS tokens (
     token TEXT PRIMARY KEY,
@@ -92,9 +83,11 @@ def new_key():
     return secrets.token_hex(20)
 
 
-class Store:
+class Store(ProvisioningTables):
     """Typed access to the database; callers hold `lock` (via transaction())
-    around anything that must be consistent."""
+    around anything that must be consistent. The provisioning tables'
+    methods (vendors, models, serial numbers, content, groups) come from
+    ProvisioningTables."""
 
     def __init__(self, path=":memory:"):
         self.path = str(path)
@@ -105,8 +98,9 @@ class Store:
         with self.lock:
             if self.path != ":memory:":
                 self.connection.execute("PRAGMA journal_mode=WAL")
-            self.connection.executescript(SCHEMA)
+            self.connection.executescript(SCHEMA + PROVISIONING_SCHEMA)
             self._add_missing_columns()
+            self._migrate_devices()
             self.connection.commit()
         # which points each write request stored, and when (arrivals.py)
         self.arrivals = ArrivalLog(self)
@@ -344,32 +338,23 @@ class Store:
                             " ORDER BY seq DESC LIMIT 1", (rid, seq or 0))
         return [row["ts"], json.loads(row["value"])] if row else None
 
-    # -- devices --------------------------------------------------------------
-
-    def add_device(self, vendor, model, sn, cik, enabled, owner_cik, client):
-        """Register an activatable device; an existing one is left as it is.
-        `client` is the seed spec of the client its activation creates."""
-        self._run("INSERT OR IGNORE INTO devices (vendor, model, sn, cik, enabled, owner_cik,"
-                  " client) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                  (vendor, model, sn, cik, int(bool(enabled)), owner_cik, json.dumps(client)))
-
-    def device(self, vendor, model, sn):
-        row = self._one("SELECT * FROM devices WHERE vendor = ? AND model = ? AND sn = ?",
-                        (vendor, model, sn))
-        if row is None:
-            return None
-        found = dict(row)
-        found["client"] = json.loads(found["client"])
-        return found
+    # -- devices (the page's view of serial numbers) ----------------------------
 
     def devices(self):
-        """Every registered device (as device() gives it), by vendor, model, sn."""
-        rows = self._all("SELECT vendor, model, sn FROM devices ORDER BY vendor, model, sn")
-        return [self.device(row["vendor"], row["model"], row["sn"]) for row in rows]
-
-    def mark_activated(self, vendor, model, sn):
-        self._run("UPDATE devices SET activated = 1 WHERE vendor = ? AND model = ? AND sn = ?",
-                  (vendor, model, sn))
+        """Every serial number as the page shows it: the serial's fields,
+        `activated` (its client exists and took its CIK), `enabled` (it may
+        still be activated) and `cik` (its client's, else the seeded one)."""
+        rows = self._all("SELECT vendor, model, sn FROM serials ORDER BY vendor, model, sn")
+        found = []
+        for row in rows:
+            serial = self.serial(row["vendor"], row["model"], row["sn"])
+            client = self.resource(serial["rid"]) if serial["rid"] else None
+            status = client["status"] if client is not None else None
+            found.append(dict(serial, activated=status == "activated",
+                              enabled=status == "notactivated" or (
+                                  client is None and bool(serial["enabled"])),
+                              cik=client["cik"] if client is not None else serial["cik"]))
+        return found
 
     # -- tokens, shares and subscriptions --------------------------------------
 
