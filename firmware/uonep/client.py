@@ -130,6 +130,12 @@ class Client(Procedures):
     object instead of uonep.http (a requests.Session on CPython). journal: a
     uonep.Journal for add_value/commit/push. clock: a uonep.clock.Clock
     (the board's clock by default).
+
+    Plain HTTP as the device (the CIK alone, loaded on first call):
+    content_list(vendor, model), content_info(vendor, model, id),
+    content_download(vendor, model, id, path) (uonep.content), and the HTTP
+    Data API data_write({alias: value}), data_read([alias]),
+    data_wait(alias, timeout_ms) (uonep.dataapi).
     """
 
     def __init__(self, cik=None, host="m2.exosite.com", port=None, https=True, timeout=10,
@@ -183,6 +189,19 @@ class Client(Procedures):
         if isinstance(outcome, CallError):
             raise outcome
         return outcome
+
+    def __getattr__(self, name):
+        # content_list/_info/_download and data_write/_read/_wait are in
+        # uonep.content and uonep.dataapi, imported on the first call: a
+        # sampling device never loads them.
+        if name.startswith("content_"):
+            from . import content as module
+        elif name.startswith("data_"):
+            from . import dataapi as module
+        else:
+            raise AttributeError(name)
+        function = getattr(module, name)
+        return lambda *args, **options: function(self, *args, **options)
 
     # -- store and forward (needs journal=) -------------------------------
 

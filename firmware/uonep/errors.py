@@ -13,7 +13,8 @@
     +-- CallError            one call failed: .procedure, .id, .status, .error
     |   +-- RecordBatchError recordbatch stored some points and refused .rejected
     +-- JournalError         the journal cannot be opened or written as asked
-        +-- JournalFullError the journal is full and its policy is "refuse"
+    |   +-- JournalFullError the journal is full and its policy is "refuse"
+    +-- ContentError         a content download failed its check, or cannot be written
 
 Messages never contain credentials: no CIK, token or password is ever put in
 an exception, so logging one on a device is safe.
@@ -127,3 +128,15 @@ class JournalError(OnepError):
 
 class JournalFullError(JournalError):
     """The journal is full and its policy is "refuse": the commit was not made."""
+
+
+class ContentError(OnepError):
+    """A content download (uonep.content) was refused before reaching its
+    path: its size or sha256 does not match the content's (its temporary
+    files are deleted), the content changed on the server meanwhile
+    (.retryable: the next call starts over), or the file system refused a
+    write (the partial download is kept for the next call)."""
+
+    def __init__(self, message, retryable=False):
+        super().__init__(message)
+        self.retryable = retryable

@@ -40,10 +40,12 @@ class Transport:
     def __repr__(self):
         return "<Transport %s>" % self.base
 
-    def request(self, method, path, body=None, content_type=None, timeout=None):
-        """Send one request; return (HTTP status, body bytes). Raises
-        TransportError when no complete answer arrived."""
-        headers = {"User-Agent": self.user_agent}
+    def request(self, method, path, body=None, content_type=None, timeout=None, headers=None):
+        """Send one request (`headers`: more header fields, a dict); return
+        (HTTP status, body bytes). Raises TransportError when no complete
+        answer arrived."""
+        headers = dict(headers or ())
+        headers["User-Agent"] = self.user_agent
         if content_type is not None:
             headers["Content-Type"] = content_type
         http = self.http
