@@ -437,6 +437,91 @@ def app_heap_metrics(emulator, scratch, build):
                                                 "the same app loaded from .mpy", "bytes")}
 
 
+# -- the HTTP Data API and content downloads ----------------------------------
+
+# Bytes per request do not change with the count; RPC through the relay is
+# slow (about 20 ms a request), so few.
+DATAAPI_SAMPLES = 50
+CONTENT_SIZES = (4096, 1 << 20)
+
+
+def dataapi_content_metrics(relay, emulator, scratch, build):
+    """Wire bytes a sample through the HTTP Data API beside RPC `write` (a
+    request per sample too) and a `recordbatch` push of committed samples,
+    through the counting relay; the smallest heap for a 1 MB content
+    download beside a 4 KB one (one chunk), core as .mpy, on both binaries."""
+    results = {}
+    sent = {}
+    for mode, dataports in (("dataapi", 1), ("rpc", 1), ("dataapi", 5), ("rpc", 5)):
+        relay.reset()
+        micropython_json(["%s/mp_dataapi_wire.py" % SCRIPTS, "127.0.0.1", relay.port, mode,
+                          DATAAPI_SAMPLES, dataports])
+        sent[mode, dataports] = round(relay.sent / DATAAPI_SAMPLES, 2)
+    relay.reset()
+    report = micropython_json(["%s/mp_commit_push.py" % SCRIPTS, "127.0.0.1", relay.port,
+                               scratch / "dataapi-recordbatch", SAMPLES, 1])
+    assert report["sent"] == SAMPLES, report
+    recordbatch = round(relay.sent / SAMPLES, 2)
+    results["dataapi_wire_bytes_per_sample"] = metric(
+        sent["dataapi", 1], sent["rpc", 1], "uonep RPC write, a request per sample", "bytes/sample")
+    results["dataapi_wire_bytes_per_sample_5_dataports"] = metric(
+        sent["dataapi", 5], sent["rpc", 5], "uonep RPC writegroup, a request per sample",
+        "bytes/sample")
+    results["dataapi_wire_bytes_per_sample_vs_recordbatch"] = metric(
+        sent["dataapi", 1], recordbatch, "uonep recordbatch push of %d committed samples"
+        % SAMPLES, "bytes/sample")
+    results.update(content_heap_metrics(scratch, build))
+    return results
+
+
+def content_heap_metrics(scratch, build):
+    import hashlib
+
+    from uonep_host import Provision
+    from uonep_host.emulator import DEFAULT_SEED, DEFAULT_VENDOR_TOKEN, Emulator
+    results = {}
+    with Emulator(seed=DEFAULT_SEED) as onep:
+        vendor = Provision("127.0.0.1", port=onep.port, https=False, manage_by_cik=False,
+                           raise_api_exceptions=True)
+        vendor.serialnumber_activate("m1", "0001", "acme")
+        for size in CONTENT_SIZES:
+            data = bytes(index * 7 % 251 for index in range(size))
+            vendor.content_create(DEFAULT_VENDOR_TOKEN, "m1", "c%d" % size,
+                                  "sha256=" + hashlib.sha256(data).hexdigest())
+            vendor.content_upload(DEFAULT_VENDOR_TOKEN, "m1", "c%d" % size, data,
+                                  "application/octet-stream")
+        target = scratch / "content-download"
+        for label, binary in (("64bit", MICROPYTHON), ("32bit", i686_binary())):
+            if binary is None:
+                continue
+            smallest = {}
+            for size in CONTENT_SIZES:
+                def works(heapsize, size=size):
+                    for leftover in scratch.glob("content-download*"):
+                        leftover.unlink()
+                    done = run_with(binary, ["%s/mp_content_download.py" % SCRIPTS, onep.url,
+                                             "c%d" % size, target], heapsize, build)
+                    return done.stdout.strip() == "downloaded %d" % size
+                smallest[size] = _smallest(works, 16 * 1024, 256 * 1024)
+            results["heap_content_download_1mb_%s_bytes" % label] = metric(
+                smallest[CONTENT_SIZES[1]], smallest[CONTENT_SIZES[0]],
+                "the same download of a 4 KB content (one chunk)", "bytes")
+    return results
+
+
+def _smallest(works, low, high):
+    """The smallest heap size (to 1 KiB) in (low, high] for which works()."""
+    if not works(high):
+        raise RuntimeError("fails even with %d bytes of heap" % high)
+    while high - low > 1024:
+        middle = (low + high) // 2 // 1024 * 1024
+        if works(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
 # -- time and size ------------------------------------------------------------
 
 def timing_metrics(emulator):
@@ -583,7 +668,9 @@ def main(argv):
                  ("flash", flash_metrics),
                  ("heap", lambda: heap_metrics(emulator, scratch, build)),
                  ("app heap", lambda: app_heap_metrics(emulator, scratch, build)),
-                 ("timing", lambda: timing_metrics(emulator)))
+                 ("timing", lambda: timing_metrics(emulator)),
+                 ("Data API wire and content heap",
+                  lambda: dataapi_content_metrics(relay, emulator, scratch, build)))
         for label, step in steps:
             print("measuring %s ..." % label, flush=True)
             metrics.update(step())

@@ -195,12 +195,13 @@ class Client(Procedures):
         # uonep.content and uonep.dataapi, imported on the first call: a
         # sampling device never loads them.
         if name.startswith("content_"):
-            from . import content as module
+            from . import content
+            function = getattr(content, name)
         elif name.startswith("data_"):
-            from . import dataapi as module
+            from . import dataapi
+            function = getattr(dataapi, name)
         else:
             raise AttributeError(name)
-        function = getattr(module, name)
         return lambda *args, **options: function(self, *args, **options)
 
     # -- store and forward (needs journal=) -------------------------------

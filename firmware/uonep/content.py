@@ -70,7 +70,7 @@ def content_download(client, vendor, model, content_id, path, chunk=CHUNK):
     if not isinstance(path, str) or not path:
         raise ValidationError("path must be a non-empty string")
     if type(chunk) is not int or chunk < 1:
-        raise ValidationError("chunk must be a whole number of bytes, at least 1")
+        raise ValidationError("chunk must be an int from 1")
     described = content_info(client, vendor, model, content_id)
     size = described["size"]
     digest = meta_fields(described["meta"]).get("sha256")
@@ -82,7 +82,7 @@ def content_download(client, vendor, model, content_id, path, chunk=CHUNK):
             while done < size:
                 done += _fetch(client, blob, file, done, min(done + chunk, size) - 1, size)
         if _stamp(content_info(client, vendor, model, content_id)) != _stamp(described):
-            _changed(part, state)
+            _discard(part, state, "the content changed during the download", True)
         _check(part, state, size, digest, chunk)
         _replace(part, path)
         os.remove(state)
@@ -103,8 +103,7 @@ def _fetch(client, blob, file, first, last, size):
     elif status != 206:
         raise _refused(status)
     if len(body) != last - first + 1:
-        raise ProtocolError("bytes %d-%d of the content answered with %d bytes"
-                            % (first, last, len(body)))
+        raise ProtocolError("a Range answer of %d bytes for %d" % (len(body), last - first + 1))
     file.write(body)
     # On LittleFS only a flushed write survives a reset.
     file.flush()
@@ -135,7 +134,7 @@ def _check(part, state, size, digest, chunk):
     if digest is not None:
         found = _sha256(part, chunk)
         if found is not None and found != digest.lower():
-            _discard(part, state, "the download's sha256 is not the one in the content's meta")
+            _discard(part, state, "the download's sha256 is not its meta's")
 
 
 def _sha256(part, chunk):
@@ -164,11 +163,6 @@ def _replace(part, path):
         # briefly absent then, never half-written.
         os.remove(path)
         os.rename(part, path)
-
-
-def _changed(part, state):
-    _discard(part, state, "the content changed during the download: call again to start over",
-             True)
 
 
 def _discard(part, state, message, retryable=False):

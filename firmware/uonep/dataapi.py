@@ -23,16 +23,14 @@ def request(client, method, path, headers=None, body=None, timeout=None):
     credentials = client._auth
     if len(credentials) != 1 or "cik" not in credentials:
         # A token has no CIK; client_id/resource_id would act as another client.
-        raise ValidationError("plain-HTTP device requests take the client's own CIK alone "
-                              "(no token, client_id or resource_id)")
+        raise ValidationError("needs the client's own CIK alone (no token or ids)")
     sent = {"X-Exosite-CIK": credentials["cik"]}
     if headers:
         sent.update(headers)
     status, answer = client.transport.request(method, path, body,
                                               None if body is None else _FORM, timeout, sent)
     if status == 401 or status == 403:
-        raise AuthError(status, "HTTP %d: the CIK or its vendor/model was refused" % status,
-                        "auth")
+        raise AuthError(status, "HTTP %d" % status, "auth")
     return status, answer
 
 
@@ -52,7 +50,7 @@ def data_write(client, values):
 def data_read(client, aliases):
     """{alias: latest value, as the string the server sent} for the
     aliases that have a value (the others are left out)."""
-    if isinstance(aliases, str) or not isinstance(aliases, (list, tuple)) or not aliases:
+    if not isinstance(aliases, (list, tuple)) or not aliases:
         raise ValidationError("data_read takes a non-empty list of aliases")
     query = "&".join(form_quote(rpc.check_alias(alias)) for alias in aliases)
     status, answer = request(client, "GET", ALIAS_PATH + "?" + query)
