@@ -6,8 +6,8 @@
 """
 
 from .client import Batch, Client
-from .errors import (AuthError, CallError, CertificateError, HTTPError, JournalError,
-                     JournalFullError, OnepError, ProtocolError, ProvisionError,
+from .errors import (AuthError, CallError, CertificateError, ContentError, HTTPError,
+                     JournalError, JournalFullError, OnepError, ProtocolError, ProvisionError,
                      RecordBatchError, RequestError, ServerError, TransportError,
                      ValidationError)
 

@@ -2,7 +2,8 @@
 # emulator: contents published by the vendor over plain HTTP arrive byte
 # for byte, a 1 MB one with the same live-heap high-water mark as a small
 # one (sampled after a collection with each chunk in RAM), resumed after a
-# dropped connection at every chunk boundary, restarted when the content
+# dropped connection at every chunk boundary (of a 10-chunk content, each
+# boundary on its own; of the megabyte, one after the other), restarted when the content
 # changed between two attempts, refused with nothing at the path when the
 # sha256 of its meta does not match. (A kill of the process mid-download:
 # tests/test_content_kill.py.)
@@ -113,6 +114,30 @@ def test_a_dropped_connection_at_every_chunk_boundary_resumes_there():
         assert meter.first == "bytes=%d-%d" % (drop * chunk, min(drop * chunk + chunk, size) - 1)
         assert same(path, size, 3) and leftovers(path) == ["fw"]
         os.remove(path)
+
+
+def test_a_megabyte_dropped_after_every_chunk_resumes_each_time():
+    # Every attempt gets one chunk further, then its connection drops: the
+    # megabyte is interrupted at each of its 256 chunk boundaries in turn.
+    client, meter = device()
+    publish("mega", MEGABYTE, 8)
+    path = scratch("mega")
+    meter.start()
+    for attempt in range(MEGABYTE // 4096):
+        meter.fail_at = 1
+        meter.first = None
+        meter.ranges = 0
+        try:
+            client.content_download("acme", "m1", "mega", path)
+            break
+        except TransportError:
+            pass
+        assert meter.first == "bytes=%d-%d" % (attempt * 4096, attempt * 4096 + 4095)
+        assert os.stat(path + ".part")[6] == (attempt + 1) * 4096
+        assert leftovers(path) == ["mega.part", "mega.state"]
+    assert attempt == MEGABYTE // 4096 - 1 and meter.fail_at == 1
+    assert same(path, MEGABYTE, 8) and leftovers(path) == ["mega"]
+    assert meter.high < 12 * 1024, meter.high
 
 
 def test_a_content_changed_between_two_attempts_starts_over():
