@@ -222,6 +222,21 @@ def test_a_content_changed_between_two_attempts_starts_over(onep, wire, device, 
         assert file.read() == new
 
 
+def test_another_content_to_the_same_path_never_resumes_the_first(onep, wire, device, tmp_path):
+    first, second = blob_of(2000, seed=1), blob_of(2000, seed=2)
+    publish(onep, "a", first, meta="version=1", digest=False)
+    publish(onep, "b", second, meta="version=1", digest=False)     # same size, meta, second
+    target = str(tmp_path / "fw")
+    wire.fail_at = 2
+    with pytest.raises(TransportError):
+        device.content_download("acme", "m1", "a", target, chunk=500)
+    before = len(wire.ranges())
+    assert device.content_download("acme", "m1", "b", target, chunk=500) == 2000
+    assert wire.ranges()[before] == "bytes=0-499"
+    with open(target, "rb") as file:
+        assert file.read() == second
+
+
 def test_a_content_changed_during_the_download_is_refused_then_fetched_anew(
         onep, wire, device, tmp_path):
     old, new = blob_of(2000, seed=1), blob_of(2000, seed=2)

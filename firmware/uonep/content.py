@@ -8,8 +8,8 @@ A download reaches `path` whole and checked, or not at all:
   it must fit the HTTP client's max_response), each written to
   path + ".part" and flushed as it arrives: one chunk in RAM, whatever
   the size;
-- path + ".state", written before the first byte, names the content's
-  size, updated time and sha256. A later call for the same content
+- path + ".state", written before the first byte, names the content
+  (vendor, model, id) and its size, updated time and meta. A later call for the same content
   resumes after the bytes on flash (after a reset, a dropped connection,
   any error); a content that changed meanwhile starts over, never spliced;
 - once complete, the content's info is read again (changed: start over),
@@ -77,7 +77,8 @@ def content_download(client, vendor, model, content_id, path, chunk=CHUNK):
     part, state = path + ".part", path + ".state"
     blob = _query(vendor, model, content_id)
     try:
-        done = _resume(part, state, _stamp(described), size)
+        # The stamp names the content too: another one to the same path never resumes.
+        done = _resume(part, state, blob + " " + _stamp(described), size)
         with open(part, "ab") as file:
             while done < size:
                 done += _fetch(client, blob, file, done, min(done + chunk, size) - 1, size)

@@ -44,7 +44,7 @@ def data_write(client, values):
         pairs.append(form_quote(rpc.check_alias(alias)) + "=" + form_quote(_text(values[alias])))
     status, _ = request(client, "POST", ALIAS_PATH, None, "&".join(pairs).encode())
     if status != 204 and status != 200:
-        raise HTTPError(status, "values refused (does each fit its dataport?)")
+        raise HTTPError(status, "a value does not fit its dataport" if status == 400 else "")
 
 
 def data_read(client, aliases):
