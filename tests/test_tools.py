@@ -226,14 +226,17 @@ def test_the_manifest_names_existing_files():
 # -- make demo ----------------------------------------------------------------------
 
 def _processes_mentioning(text):
+    """Commands mentioning text of processes started from this checkout
+    (other checkouts on the machine may run their own demo meanwhile)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                here = str(ROOT) in command or (entry / "cwd").resolve() == ROOT
             except OSError:
                 continue
-            if text in command:
+            if text in command and here:
                 found.append(command)
     return found
 
