@@ -31,7 +31,7 @@ from uonep.transport import Transport
 # nothing is pushed until a real CIK is set.
 _NO_CIK = "0" * 40
 # Request body bounds for push: the core's default, halved on MemoryError
-# down to this floor.
+# down to this floor, back to the default once a push succeeds.
 MIN_PUSH_BYTES = 512
 
 
@@ -155,8 +155,22 @@ class App:
             run_for = self.profile["run_for"]
         started = self.clock.ticks_ms()
         while run_for is None or self._since(started) < run_for * 1000:
-            self._rest_safely(self.cycle())
+            try:
+                self._rest_safely(self.cycle())
+            except Exception as failure:
+                self._survive(failure)
         self.finish()
+
+    def _survive(self, failure):
+        """A failure inside the failure handling (a value no check foresaw,
+        a bug): log it, then wait for the next sample slot, the network a
+        sample interval; the loop goes on and never spins."""
+        try:
+            self._note_error("loop", failure)
+            self._schedule_network(self.profile["sample_interval"])
+            self.rest(max(1, self.seconds_to_next()))
+        except Exception:
+            time.sleep(1)
 
     def cycle(self):
         """(Re)start when needed (first boot, after a deep sleep), then one
@@ -198,8 +212,10 @@ class App:
         until something is due again."""
         self.feed()
         if self._since(self._next_sample) >= 0:
-            self.sample()
+            # The slot is used up whatever becomes of the sample: a commit
+            # that fails is tried again at the next slot, not every second.
             self._schedule_sample()
+            self.sample()
         if self.config_error is not None:
             self.load_secrets()
         if self.network_due():
@@ -402,6 +418,11 @@ class App:
         self.backoff.reset()
         self._next_network = self.last_push_time
         self.state = "ok"
+        if self.push_bytes != forward.MAX_BYTES:
+            # The shortage that shrank the requests has passed (or was one
+            # large answer): full-size requests again.
+            self.push_bytes = forward.MAX_BYTES
+            self.log("memory: requests back to %d bytes" % self.push_bytes)
         self.log("push: %d points in %d requests (%d bytes), %d remaining" % (
             report["sent"], report["requests"], report["bytes"], report["remaining"]))
 
@@ -439,7 +460,11 @@ class App:
         that writing a fixed one (mpremote cp) is enough."""
         try:
             secrets = appconfig.load_secrets(self.secrets_path)
-        except appconfig.ConfigError as failure:
+        except Exception as failure:
+            if not isinstance(failure, appconfig.ConfigError):
+                # Whatever it was (MemoryError ...): the file is read again next cycle.
+                failure = "secrets file %s cannot be read (%s)" % (self.secrets_path,
+                                                                   type(failure).__name__)
             message = "%s; sampling goes on offline. Write it as %s" % (
                 failure, appconfig.SECRETS_EXAMPLE)
             if message != self.config_error:
@@ -468,14 +493,16 @@ class App:
     def _configure_server(self, secrets):
         host, port, https = appconfig.parse_server(secrets.get("server") or
                                                    self.profile["server"])
+        verify = appconfig.verify_of(self.profile, secrets)
         self.client.transport = Transport(host, port, https, self.profile["timeout"],
-                                          http=self.board.http())
+                                          http=self.board.http(verify), verify=verify)
 
     def _new_client(self):
         host, port, https = appconfig.parse_server(self.profile["server"])
         client = Client(_NO_CIK, host=host, port=port, https=https,
                         timeout=self.profile["timeout"], journal=self.journal,
-                        clock=self.clock, http=self.board.http())
+                        clock=self.clock, http=self.board.http(self.profile["verify"]),
+                        verify=self.profile["verify"])
         if self.cik is not None:
             client.set_credentials(self.cik)
         return client
@@ -493,8 +520,12 @@ class App:
     # -- reporting -----------------------------------------------------------------
 
     def status(self):
-        """What the device is doing, for the REPL: a dict."""
+        """What the device is doing, for the REPL: a dict. mem_free: bytes
+        free in the Python heap now (after a collection); mem_grow: bytes it
+        could still take from the system on demand (ESP32), else 0."""
         valid = self.clock.valid()
+        gc.collect()
+        free, grow = self.board.memory()
         return {
             "board": self.profile["name"],
             "state": self.state,
@@ -513,7 +544,8 @@ class App:
             "network_failures": self.backoff.failures,
             "errors": self.errors,
             "last_error": self.last_error,
-            "mem_free": gc.mem_free() if hasattr(gc, "mem_free") else None,
+            "mem_free": free,
+            "mem_grow": grow,
         }
 
     def log(self, message):
@@ -537,7 +569,8 @@ class App:
 
     def _watchdog_piece(self):
         timeout = self.profile["watchdog"]
-        return timeout / 2 if timeout else 3600
+        # Never zero or less, whatever the profile says: rest() must end.
+        return max(1, timeout / 2) if timeout > 0 else 3600
 
     def _since(self, ticks):
         return self.clock.ticks_diff(self.clock.ticks_ms(), ticks)
@@ -589,25 +622,27 @@ def load_board(folder, profile, log=None):
         raise appconfig.ConfigError("no board.py in %s" % " or ".join(places))
 
 
-def boot(argv=None):
+def boot(argv=None, log=None):
     """Build the App from the command line (unix port) or the board's files:
     profile and glue in --board (default /), secrets at --secrets (default
-    /secrets.json). Returns None, after saying why, when the profile is unusable."""
+    /secrets.json). Returns None, after one line saying why, when the
+    profile is unusable. log: function(text) (default print)."""
+    log = log or print
     try:
         options = appconfig.parse_args(argv or [])
         profile = appconfig.load_profile(options["board"], options["overrides"])
         board = load_board(options["board"], profile)
     except appconfig.ConfigError as failure:
-        print("uonep app cannot start: %s" % failure)
+        log("uonep app cannot start: %s" % failure)
         return None
     except Exception as failure:
         # Broken glue (a missing hardware module, a typo): say which, and
         # stop at the REPL rather than reset over and over. No secret has
         # been read yet, so none can be in the message.
-        print("uonep app cannot start: the board glue failed: %s: %s" % (
+        log("uonep app cannot start: the board glue failed: %s: %s" % (
             type(failure).__name__, failure))
         return None
-    app = App(profile, options["secrets"], board)
+    app = App(profile, options["secrets"], board, log=log)
     # The board's own messages (simulated outages, ...) get the app's timestamps.
     board.log = app.log
     return app

@@ -10,8 +10,11 @@ Nothing here prints or raises a secret: messages name the file and the
 field that is wrong, never its content.
 """
 
+import errno
+import gc
 import json
 import os
+import sys
 
 PROFILE_NAME = "board.json"
 SECRETS_PATH = "/secrets.json"
@@ -26,6 +29,9 @@ DEFAULTS = {
     "vendor": None,
     "model": None,
     "server": "https://m2.exosite.com",
+    # TLS certificate check: true (the CA set shipped in /lib/uonep/ca.der),
+    # a CA file on the board ("/ca.pem"), or false (no check: avoid).
+    "verify": True,
     "timeout": 10,
     "sample_interval": 60,
     "push": {"every_samples": 10, "max_interval": 900, "backlog_bytes": 8192,
@@ -40,8 +46,10 @@ DEFAULTS = {
     "run_for": None,
     "simulation": {},
 }
-SLEEP_MODES = ("none", "light", "deep")
-POLICIES = ("drop_oldest", "refuse")
+# Read bounds: a secrets file holds a few short strings; a larger file is
+# a mistake, and reading it whole could take the heap a board needs.
+PROFILE_BYTES = 8192
+SECRETS_BYTES = 2048
 
 
 class ConfigError(Exception):
@@ -97,20 +105,33 @@ def makedirs(path):
             raise
 
 
-def read_json(path, what):
-    """The JSON document at path, or ConfigError naming what is wrong."""
+def read_json(path, what, limit):
+    """The JSON object in the file at path (at most limit bytes), or
+    ConfigError saying what is wrong with it, whatever the failure."""
+    problem = document = None
     try:
-        with open(path) as stream:
-            text = stream.read()
-    except OSError:
-        raise ConfigError("%s %s is missing" % (what, path))
-    try:
-        document = json.loads(text)
+        # The size first: a buffer of the limit would cost as much heap as
+        # the largest file, and the parser reads the stream itself.
+        if os.stat(path)[6] > limit:
+            problem = "is larger than %d bytes" % limit
+        else:
+            with open(path, encoding="utf-8") as stream:
+                document = json.load(stream)
+    except OSError as failure:
+        problem = "is missing" if failure.errno == errno.ENOENT else \
+            "cannot be read (%s)" % failure
+    except UnicodeError:
+        problem = "is not UTF-8 text"
     except ValueError:
         # The text may hold a password: say where, never what.
-        raise ConfigError("%s %s is not valid JSON" % (what, path))
-    if not isinstance(document, dict):
-        raise ConfigError("%s %s must be a JSON object {...}" % (what, path))
+        problem = "is not valid JSON"
+    except Exception as failure:
+        # MemoryError on a small heap; RecursionError from CPython's parser.
+        problem = "cannot be read (%s)" % type(failure).__name__
+    if problem is None and not isinstance(document, dict):
+        problem = "must be a JSON object {...}"
+    if problem is not None:
+        raise ConfigError("%s %s %s" % (what, path, problem))
     return document
 
 
@@ -120,43 +141,47 @@ def load_profile(folder, overrides=None):
     path = join(folder, PROFILE_NAME)
     if not exists(path):
         path = join(folder, "profile.json")
-    profile = merge(DEFAULTS, read_json(path, "board profile"))
+    profile = merge(DEFAULTS, read_json(path, "board profile", PROFILE_BYTES))
     for key, value in (overrides or {}).items():
         set_path(profile, key, value)
-    check_profile(profile)
+    try:
+        # Checking is a boot-time job: its module is loaded for it and
+        # dropped after it, so its code does not sit in the heap for months.
+        import profilecheck
+        problem = profilecheck.problem(profile)
+        if problem is None:
+            parse_server(profile["server"])
+    except ConfigError as failure:
+        problem = str(failure)
+    finally:
+        sys.modules.pop("profilecheck", None)
+        # Collected at once, its place is reused from the start instead of
+        # being left as holes between what comes next (measured in make bench).
+        gc.collect()
+    if problem is not None:
+        raise ConfigError("board profile %s: %s" % (path, problem))
     return profile
 
 
 def set_path(document, dotted, value):
-    """document["a"]["b"] = value for dotted "a.b" (sections are created)."""
+    """document["a"]["b"] = value for dotted "a.b" (sections are created);
+    an object given for a section is merged into it, as in a profile."""
     keys = dotted.split(".")
     for key in keys[:-1]:
         if not isinstance(document.get(key), dict):
             document[key] = {}
         document = document[key]
-    document[keys[-1]] = value
-
-
-def check_profile(profile):
-    if profile["sleep"] not in SLEEP_MODES:
-        raise ConfigError("profile: sleep must be one of %s" % (SLEEP_MODES,))
-    if profile["journal"]["policy"] not in POLICIES:
-        raise ConfigError("profile: journal.policy must be one of %s" % (POLICIES,))
-    capacity = profile["journal"]["capacity_bytes"]
-    if capacity != "auto" and (type(capacity) is not int or capacity < 512):
-        raise ConfigError('profile: journal.capacity_bytes must be "auto" or a whole number '
-                          "of bytes from 512")
-    if not profile["sample_interval"] or profile["sample_interval"] <= 0:
-        raise ConfigError("profile: sample_interval must be a positive number of seconds")
-    for sensor in profile["sensors"]:
-        if not isinstance(sensor, dict) or "alias" not in sensor or "kind" not in sensor:
-            raise ConfigError("profile: every sensor needs an alias and a kind")
+    if isinstance(value, dict) and isinstance(document.get(keys[-1]), dict):
+        document[keys[-1]].update(value)
+    else:
+        document[keys[-1]] = value
 
 
 def load_secrets(path):
     """The secrets file, checked: {"wifi": {"ssid", "password"}, and "cik" or
-    "vendor"/"model" (else the profile's), optional "server": URL}."""
-    secrets = read_json(path, "secrets file")
+    "vendor"/"model" (else the profile's), optional "server": URL and
+    "verify" (as the profile's)}."""
+    secrets = read_json(path, "secrets file", SECRETS_BYTES)
     wifi = secrets.get("wifi")
     if not isinstance(wifi, dict) or not isinstance(wifi.get("ssid"), str) or not wifi["ssid"]:
         raise ConfigError("secrets file %s needs \"wifi\": {\"ssid\": ..., \"password\": ...}"
@@ -169,7 +194,21 @@ def load_secrets(path):
     server = secrets.get("server")
     if server is not None:
         parse_server(server)
+    if "verify" in secrets:
+        check_verify(secrets["verify"], "secrets file %s" % path)
     return secrets
+
+
+def check_verify(verify, where):
+    if not (isinstance(verify, bool) or isinstance(verify, str) and verify):
+        raise ConfigError("%s: verify must be true, false or the path of a CA file on the "
+                          "board" % where)
+
+
+def verify_of(profile, secrets):
+    """The TLS check to use: the secrets file's "verify" if it has one,
+    else the profile's."""
+    return secrets.get("verify", profile["verify"]) if secrets else profile["verify"]
 
 
 def is_cik(text):

@@ -3,10 +3,14 @@
 # checkout (ports/esp32, after the usual ESP-IDF setup):
 #   make BOARD=ESP32_GENERIC FROZEN_MANIFEST=/path/to/uonep/firmware/manifest.py
 # main.py, board.json and secrets.json stay on the board's file system
-# (tools/deploy, or mpremote cp): they are per device.
+# (tools/deploy, or mpremote cp): they are per device. So does the CA set
+# uonep.http checks servers against, a data file: copy firmware/uonep/ca.der
+# to the board (mpremote cp firmware/uonep/ca.der :ca.der) and set
+# "verify": "/ca.der" in the profile or the secrets.
 include("$(PORT_DIR)/boards/manifest.py")
 package("uonep")
 module("app.py")
 module("appconfig.py")
+module("profilecheck.py")
 # The board glue of the ESP32 family; a board of your own: change the folder.
 module("board.py", base_path="../boards/esp32")

@@ -32,3 +32,15 @@ def summary_lines():
         "power-loss campaign: %d cut points, %d lost, %d corrupt delivered" % (
             power["cut points"], power["lost"], power["corrupt delivered"]),
     ]
+
+
+def shard():
+    """(index, count) of this MicroPython process among its module's SHARDS
+    (see tests/conftest.py): a campaign takes the cut points whose number
+    modulo count is index. (0, 1) when not sharded."""
+    import os
+    text = os.getenv("UONEP_SHARD") if hasattr(os, "getenv") else None
+    if not text:
+        return 0, 1
+    index, count = text.split("/")
+    return int(index), int(count)

@@ -12,9 +12,11 @@ MODULE_TIMEOUT = 900
 
 
 def micropython_path():
-    """sys.path for MicroPython tests: the core, the test helpers, the boards."""
+    """sys.path for MicroPython tests: the core, the test helpers, the boards,
+    and shim/ for the emulator's control client (the one module of
+    uonep_host written to run under MicroPython too)."""
     return ":".join(str(ROOT / part) for part in
-                    ("firmware", "tests", "tests/mp", "tests/portable", "boards"))
+                    ("firmware", "tests", "tests/mp", "tests/portable", "boards", "shim"))
 
 
 def run_micropython(args, heapsize=DEFAULT_HEAPSIZE, env=None, timeout=MODULE_TIMEOUT, cwd=None):

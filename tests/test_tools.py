@@ -38,7 +38,7 @@ def test_deploy_dry_run_prints_the_commands(tmp_path):
     assert "boards/esp32s3/profile.json" in out
     copy = [line for line in out.splitlines() if "cp -r lib :" in line][0]
     assert "mpremote connect /dev/ttyACM0" in copy
-    assert "cp app.mpy appconfig.mpy board.json board.mpy main.py :" in copy
+    assert "cp app.mpy appconfig.mpy board.json board.mpy main.py profilecheck.mpy :" in copy
     assert str(secrets) + " :secrets.json" in copy and copy.rstrip(")").endswith("+ reset")
     assert any(line.rstrip(")").endswith("repl") for line in out.splitlines())
     assert "WARNING" not in done.stderr
@@ -62,6 +62,46 @@ def test_deploy_refuses_a_missing_secrets_file(tmp_path):
     done = run([PYTHON, "tools/deploy", "--secrets", missing])
     assert done.returncode != 0 and "no secrets file" in done.stderr
     assert "mpremote" not in done.stdout
+
+
+def test_deploy_prints_absolute_paths():
+    done = subprocess.run([PYTHON, str(ROOT / "tools" / "deploy"), "--board", "esp32s3",
+                           "--no-secrets", "--dry-run"], cwd=ROOT / "tools",
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    places = re.findall(r"^\(cd (\S+) && ", done.stdout, re.M)
+    # The lines run as printed from anywhere, here from tools/.
+    assert places == [str(ROOT / "dist" / "esp32s3")] * 2, done.stdout
+
+
+def test_deploy_refuses_a_board_without_hardware():
+    done = run([PYTHON, "tools/deploy", "--board", "unix", "--no-secrets", "--dry-run"])
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines() == [
+        "deploy: board unix has no hardware to deploy to (the host simulates it): run it "
+        "with `make demo` or `micropython firmware/main.py --board boards/unix`"]
+    assert done.stdout == ""
+
+
+def test_deploy_fails_when_the_copy_fails_without_following(tmp_path):
+    # The real mpremote, on a serial port that is not there.
+    done = run([PYTHON, "tools/deploy", "--board", "esp32", "--port", "/dev/uonep-no-such-port",
+                "--no-secrets", "--no-follow", "--out", str(tmp_path)])
+    assert done.returncode != 0
+    assert "deploy: copying to the board failed (mpremote exited with" in done.stderr
+    assert "(cd %s && " % (tmp_path / "esp32") in done.stdout
+    assert (tmp_path / "esp32" / "app.mpy").exists()
+    assert "Traceback" not in done.stderr
+
+
+def test_deploy_fails_when_the_build_fails(tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    done = run([PYTHON, "tools/deploy", "--board", "esp32", "--no-secrets", "--no-follow",
+                "--out", str(blocked)])
+    assert done.returncode != 0
+    assert done.stderr.startswith("deploy: building %s failed: " % (blocked / "esp32"))
+    assert "Traceback" not in done.stderr and "mpremote" not in done.stdout
 
 
 def test_deploy_without_secrets_copies_none():
@@ -186,14 +226,17 @@ def test_the_manifest_names_existing_files():
 # -- make demo ----------------------------------------------------------------------
 
 def _processes_mentioning(text):
+    """Commands mentioning text of processes started from this checkout
+    (other checkouts on the machine may run their own demo meanwhile)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                here = str(ROOT) in command or (entry / "cwd").resolve() == ROOT
             except OSError:
                 continue
-            if text in command:
+            if text in command and here:
                 found.append(command)
     return found
 

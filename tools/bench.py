@@ -1,8 +1,10 @@
 """make bench: what a sample costs on the wire, in flash and in RAM, each
 metric measured in this run side by side with its baseline.
 
-Writes bench/results.json and prints a table (also pasted into the README
-between the BENCH markers). Timing figures are medians of repeated runs.
+Prints a table and writes the results to .state/bench/results.json (not
+tracked by git). With --update (`make bench-update`) it writes them to the
+tracked bench/results.json instead and pastes the table into the README
+between the BENCH markers. Timing figures are medians of repeated runs.
 """
 import datetime
 import json
@@ -10,10 +12,12 @@ import os
 import platform
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +26,7 @@ MICROPYTHON = BIN / "micropython"
 MPY_CROSS = BIN / "mpy-cross"
 SCRIPTS = ROOT / "tools" / "benchmarks"
 RESULTS = ROOT / "bench" / "results.json"
+LOCAL_RESULTS = ROOT / ".state" / "bench" / "results.json"
 README = ROOT / "README.md"
 CIK = "1" * 40
 SAMPLES = 1000
@@ -131,6 +136,194 @@ def wire_metrics(relay, emulator, scratch):
     return results
 
 
+# -- TLS: the wire all-in, handshakes, heap -----------------------------------
+
+# IPv4 (20) and TCP (20) header bytes per segment: what lwIP sends on a board
+# (no TCP timestamps). The MSS forced on the relay's side is Ethernet/WiFi's.
+HEADER_BYTES = 40
+MSS = 1460
+TLS_SAMPLES = 1000
+I686 = "micropython-i686/micropython"
+
+
+class SegmentRelay:
+    """A loopback TCP relay in front of the TLS emulator that counts, for
+    every client connection: the bytes of the TLS stream both ways (exact)
+    and the TCP segments both ways (the kernel's own tcpi_segs_in/out on the
+    relay's socket, SYN, ACKs and FIN included)."""
+
+    def __init__(self, upstream_port):
+        self.upstream = ("127.0.0.1", upstream_port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, MSS)
+        self.port = self.listener.getsockname()[1]
+        self.lock = threading.Lock()
+        self.reset()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def reset(self):
+        with self.lock:
+            self.connections = self.payload = self.segments = self.active = 0
+
+    def wait(self, seconds=30):
+        """Until every connection has ended (its counts are in)."""
+        deadline = time.monotonic() + seconds
+        while self.active and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def all_in(self):
+        """Bytes on the wire: TLS stream plus HEADER_BYTES per segment."""
+        return self.payload + HEADER_BYTES * self.segments
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.connections += 1
+                self.active += 1
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client):
+        server = socket.create_connection(self.upstream)
+        back = threading.Thread(target=self._pump, args=(server, client))
+        back.start()
+        self._pump(client, server)
+        back.join()
+        info = client.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+        segments = sum(struct.unpack_from("II", info, 136))
+        with self.lock:
+            self.segments += segments
+            self.active -= 1
+        client.close()
+        server.close()
+
+    def _pump(self, source, target):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                with self.lock:
+                    self.payload += len(data)
+                target.sendall(data)
+        except OSError:
+            pass
+        try:
+            target.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+
+def public_like_chain(folder):
+    """A chain shaped like a public server's (RSA 2048 leaf and intermediate
+    under a root): (certificate chain file, key file, root CA file)."""
+    import trustme
+    root = trustme.CA(key_type=trustme.KeyType.RSA)
+    leaf = root.create_child_ca(key_type=trustme.KeyType.RSA).issue_cert(
+        "127.0.0.1", "localhost", key_type=trustme.KeyType.RSA)
+    paths = [folder / name for name in ("chain.pem", "key.pem", "ca.pem")]
+    paths[0].write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+    leaf.private_key_pem.write_to_path(str(paths[1]))
+    root.cert_pem.write_to_path(str(paths[2]))
+    return paths
+
+
+def run_with(binary, args, heapsize, code=None):
+    """micropython() with another binary (the 32-bit one)."""
+    environment = dict(os.environ)
+    environment["MICROPYPATH"] = ":".join(
+        [str(SCRIPTS), str(code or ROOT / "firmware"), str(ROOT / "tests"), ".frozen"])
+    return subprocess.run([str(binary), "-X", "heapsize=" + str(heapsize)]
+                          + [str(arg) for arg in args],
+                          capture_output=True, text=True, timeout=300, env=environment)
+
+
+def tls_run(relay, ca, folder, samples, every, mode, binary=MICROPYTHON, heapsize="8m",
+            code=None):
+    """One mp_tls_push.py run through the relay: (its report, the relay's
+    connections, all-in bytes)."""
+    relay.reset()
+    shutil.rmtree(folder, ignore_errors=True)
+    done = run_with(binary, ["%s/mp_tls_push.py" % SCRIPTS, "127.0.0.1", relay.port, ca,
+                             folder, samples, every, mode], heapsize, code)
+    relay.wait()
+    if done.returncode != 0:
+        raise RuntimeError("mp_tls_push.py %s failed:\n%s" % (mode, done.stderr[-3000:]))
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["sent"] == samples, report
+    return report, relay.connections, relay.all_in()
+
+
+def i686_binary():
+    """The 32-bit MicroPython in the shared folder next to the checkout, if any."""
+    for folder in (ROOT.parent, ROOT.parent.parent):
+        candidate = folder / "shared" / I686
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def tls_heap(relay, ca, scratch, build, binary, mode):
+    """Smallest -X heapsize (to 1 KiB) for 50 commits and their push over TLS."""
+    def works(size):
+        try:
+            tls_run(relay, ca, scratch / "tls-heap", 50, 50, mode, binary, size, build)
+        except RuntimeError:
+            return False
+        return True
+    low, high = 8 * 1024, 1024 * 1024
+    if not works(high):
+        raise RuntimeError("a TLS push fails even with %d bytes of heap" % high)
+    while high - low > 1024:
+        middle = (low + high) // 2 // 1024 * 1024
+        if works(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def tls_metrics(scratch, build):
+    from uonep_host.emulator import Emulator
+    chain, key, ca = public_like_chain(scratch)
+    emulator = Emulator(seed={"clients": [{"cik": CIK, "dataports": [
+        {"alias": "temp", "format": "float"}]}]}, certfile=str(chain), keyfile=str(key)).start()
+    relay = SegmentRelay(emulator.port)
+    baseline = "MicroPython requests: a TLS connection per request"
+    results = {}
+    try:
+        for every in (10, 50):
+            _, _, ours = tls_run(relay, ca, scratch / "tls", TLS_SAMPLES, every, "uonep")
+            _, _, theirs = tls_run(relay, ca, scratch / "tls", TLS_SAMPLES, every, "requests")
+            results["wire_bytes_per_sample_tls_push%d" % every] = metric(
+                round(ours / TLS_SAMPLES, 2), round(theirs / TLS_SAMPLES, 2), baseline,
+                "bytes/sample")
+        _, _, fresh = tls_run(relay, ca, scratch / "tls", TLS_SAMPLES, 50, "fresh")
+        results["wire_bytes_per_sample_tls_push50_new_connection_per_push"] = metric(
+            round(fresh / TLS_SAMPLES, 2), round(theirs / TLS_SAMPLES, 2), baseline,
+            "bytes/sample")
+        ours, connections, _ = tls_run(relay, ca, scratch / "tls", 1000, 1000, "uonep")
+        _, theirs, _ = tls_run(relay, ca, scratch / "tls", 1000, 1000, "requests")
+        assert ours["connections"] == connections, (ours, connections)
+        results["tls_handshakes_per_1000_points"] = metric(connections, theirs, baseline,
+                                                           "handshakes")
+        for bits, binary in (("64", MICROPYTHON), ("32", i686_binary())):
+            if binary is None:
+                print("no %s: the 32-bit heap is not measured" % I686, flush=True)
+                continue
+            results["heap_tls_push_%sbit_bytes" % bits] = metric(
+                tls_heap(relay, ca, scratch, build, binary, "uonep"),
+                tls_heap(relay, ca, scratch, build, binary, "requests"),
+                "MicroPython requests, no certificate check", "bytes")
+    finally:
+        relay.listener.close()
+        emulator.stop()
+    return results
+
+
 # -- flash --------------------------------------------------------------------
 
 def with_v1(entry, v1, v1_name="uonep 0.1's journal (ring of slot files)"):
@@ -181,7 +374,7 @@ def build_mpy(scratch):
     mpy-cross into scratch/mpy (mirrors tools/build)."""
     build = scratch / "mpy"
     shutil.copytree(ROOT / "firmware" / "uonep", build / "uonep")
-    for name in ("app.py", "appconfig.py"):
+    for name in ("app.py", "appconfig.py", "profilecheck.py"):
         shutil.copy(ROOT / "firmware" / name, build / name)
     shutil.copytree(ROOT / "boards" / "unix", build / "boards" / "unix")
     for source in list(build.rglob("*.py")):
@@ -265,6 +458,91 @@ def app_heap_metrics(emulator, scratch, build):
                                                 "the same app loaded from .mpy", "bytes")}
 
 
+# -- the HTTP Data API and content downloads ----------------------------------
+
+# Bytes per request do not change with the count; RPC through the relay is
+# slow (about 20 ms a request), so few.
+DATAAPI_SAMPLES = 50
+CONTENT_SIZES = (4096, 1 << 20)
+
+
+def dataapi_content_metrics(relay, emulator, scratch, build):
+    """Wire bytes a sample through the HTTP Data API beside RPC `write` (a
+    request per sample too) and a `recordbatch` push of committed samples,
+    through the counting relay; the smallest heap for a 1 MB content
+    download beside a 4 KB one (one chunk), core as .mpy, on both binaries."""
+    results = {}
+    sent = {}
+    for mode, dataports in (("dataapi", 1), ("rpc", 1), ("dataapi", 5), ("rpc", 5)):
+        relay.reset()
+        micropython_json(["%s/mp_dataapi_wire.py" % SCRIPTS, "127.0.0.1", relay.port, mode,
+                          DATAAPI_SAMPLES, dataports])
+        sent[mode, dataports] = round(relay.sent / DATAAPI_SAMPLES, 2)
+    relay.reset()
+    report = micropython_json(["%s/mp_commit_push.py" % SCRIPTS, "127.0.0.1", relay.port,
+                               scratch / "dataapi-recordbatch", SAMPLES, 1])
+    assert report["sent"] == SAMPLES, report
+    recordbatch = round(relay.sent / SAMPLES, 2)
+    results["dataapi_wire_bytes_per_sample"] = metric(
+        sent["dataapi", 1], sent["rpc", 1], "uonep RPC write, a request per sample", "bytes/sample")
+    results["dataapi_wire_bytes_per_sample_5_dataports"] = metric(
+        sent["dataapi", 5], sent["rpc", 5], "uonep RPC writegroup, a request per sample",
+        "bytes/sample")
+    results["dataapi_wire_bytes_per_sample_vs_recordbatch"] = metric(
+        sent["dataapi", 1], recordbatch, "uonep recordbatch push of %d committed samples"
+        % SAMPLES, "bytes/sample")
+    results.update(content_heap_metrics(scratch, build))
+    return results
+
+
+def content_heap_metrics(scratch, build):
+    import hashlib
+
+    from uonep_host import Provision
+    from uonep_host.emulator import DEFAULT_SEED, DEFAULT_VENDOR_TOKEN, Emulator
+    results = {}
+    with Emulator(seed=DEFAULT_SEED) as onep:
+        vendor = Provision("127.0.0.1", port=onep.port, https=False, manage_by_cik=False,
+                           raise_api_exceptions=True)
+        vendor.serialnumber_activate("m1", "0001", "acme")
+        for size in CONTENT_SIZES:
+            data = bytes(index * 7 % 251 for index in range(size))
+            vendor.content_create(DEFAULT_VENDOR_TOKEN, "m1", "c%d" % size,
+                                  "sha256=" + hashlib.sha256(data).hexdigest())
+            vendor.content_upload(DEFAULT_VENDOR_TOKEN, "m1", "c%d" % size, data,
+                                  "application/octet-stream")
+        target = scratch / "content-download"
+        for label, binary in (("64bit", MICROPYTHON), ("32bit", i686_binary())):
+            if binary is None:
+                continue
+            smallest = {}
+            for size in CONTENT_SIZES:
+                def works(heapsize, size=size):
+                    for leftover in scratch.glob("content-download*"):
+                        leftover.unlink()
+                    done = run_with(binary, ["%s/mp_content_download.py" % SCRIPTS, onep.url,
+                                             "c%d" % size, target], heapsize, build)
+                    return done.stdout.strip() == "downloaded %d" % size
+                smallest[size] = _smallest(works, 16 * 1024, 256 * 1024)
+            results["heap_content_download_1mb_%s_bytes" % label] = metric(
+                smallest[CONTENT_SIZES[1]], smallest[CONTENT_SIZES[0]],
+                "the same download of a 4 KB content (one chunk)", "bytes")
+    return results
+
+
+def _smallest(works, low, high):
+    """The smallest heap size (to 1 KiB) in (low, high] for which works()."""
+    if not works(high):
+        raise RuntimeError("fails even with %d bytes of heap" % high)
+    while high - low > 1024:
+        middle = (low + high) // 2 // 1024 * 1024
+        if works(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
 # -- time and size ------------------------------------------------------------
 
 def timing_metrics(emulator):
@@ -305,10 +583,25 @@ def machine():
                 break
     except OSError:
         pass
-    version = subprocess.run([str(MICROPYTHON), "-c", "import sys; print(sys.version)"],
-                             capture_output=True, text=True).stdout.strip()
-    return "%s, %d cores, %s; CPython %s; MicroPython %s" % (
-        model, os.cpu_count() or 0, platform.system(), platform.python_version(), version)
+    return "%s, %d cores, %s; CPython %s; %s" % (
+        model, os.cpu_count() or 0, platform.system(), platform.python_version(),
+        micropython_version())
+
+
+# sys.version is the language level MicroPython implements ("3.4.0; MicroPython
+# <build> on <date>"); the release is sys.implementation.version.
+_VERSION = ("import sys; v = sys.implementation.version; "
+            "print('MicroPython %d.%d.%d%s (unix port, %s, build %s)' % (v[0], v[1], v[2], "
+            "'-' + v[3] if len(v) > 3 and v[3] else '', "
+            "'64-bit' if sys.maxsize > 2 ** 32 else '32-bit', "
+            "sys.version.split('MicroPython ', 1)[-1]))")
+
+
+def micropython_version():
+    """"MicroPython 1.29.0-preview (unix port, 64-bit, build 9458e3a23f on
+    2026-07-05)": the binary the MicroPython figures come from."""
+    return subprocess.run([str(MICROPYTHON), "-c", _VERSION], capture_output=True,
+                          text=True).stdout.strip()
 
 
 NOTES = """How to read it: wire bytes count request line, headers and body
@@ -329,8 +622,24 @@ against the same emulator. uonep 0.1's figures (its journal, a ring of
 slot files, and its push) are measured in the same run."""
 
 
+TLS_NOTES = """TLS figures: the MicroPython unix port pushes through a relay on
+loopback to the emulator serving HTTPS with an RSA 2048 chain shaped like a
+public server's (leaf and intermediate). All-in bytes are the TLS stream
+both ways (exact) plus 40 bytes of IPv4 and TCP header per segment, the
+segments both ways counted by the kernel (TCP_INFO) with a 1460-byte MSS,
+handshake, ACKs and FIN included. `_tls_push10`/`_push50`: 1,000 samples,
+a push every 10 or 50, the board awake between pushes (one connection, one
+handshake for the run); `_new_connection_per_push`: the same when a server
+closes idle connections between pushes. Heap: smallest -X heapsize for 50
+commits and their push over TLS, core as .mpy; mbedTLS's own buffers are
+outside it (malloc on unix, the IDF heap on an ESP32)."""
+
+
 def table(results, modules):
-    lines = ["| metric | uonep | baseline | ratio | unit | baseline is |",
+    lines = ["ratio = uonep / baseline. Every metric is a cost (bytes, requests, erases, "
+             "microseconds), so lower is better: below 1, uonep costs less than its baseline.",
+             "",
+             "| metric | uonep | baseline | ratio (uonep / baseline) | unit | baseline is |",
              "|---|---:|---:|---:|---|---|"]
     for name, entry in results["metrics"].items():
         lines.append("| %s | %s | %s | %s | %s | %s%s |" % (
@@ -339,6 +648,8 @@ def table(results, modules):
             "; %s: %s" % (entry["v1_name"], entry["v1"]) if "v1" in entry else ""))
     lines.append("")
     lines.append(NOTES)
+    lines.append("")
+    lines.append(TLS_NOTES)
     lines.append("")
     lines.append("Core modules as .mpy: " + ", ".join(
         "%s %d B" % (name, size) for name, (size, _) in modules.items()))
@@ -355,7 +666,23 @@ def update_readme(text):
     README.write_text(before + start + "\n" + text + "\n" + end + after)
 
 
-def main():
+def report(results, modules, update):
+    """Print the table; write the results to the untracked LOCAL_RESULTS,
+    or with update to the tracked RESULTS and the README's table."""
+    text = "Measured %s on %s.\n\n%s" % (results["date"], results["machine"],
+                                          table(results, modules))
+    print(text)
+    target = RESULTS if update else LOCAL_RESULTS
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(results, indent=2) + "\n")
+    if update:
+        update_readme(text)
+    print("wrote %s%s" % (target, " and the README's table" if update else
+                          " (`make bench-update` writes bench/results.json and the README)"))
+
+
+def main(argv):
+    update = "--update" in argv
     from uonep_host.emulator import Emulator
     scratch = Path(tempfile.mkdtemp(prefix="uonep-bench-"))
     emulator = Emulator(seed={"clients": [{"cik": CIK, "dataports": [
@@ -368,10 +695,13 @@ def main():
     try:
         build = build_mpy(scratch)
         steps = (("wire", lambda: wire_metrics(relay, emulator, scratch)),
+                 ("TLS wire and heap", lambda: tls_metrics(scratch, build)),
                  ("flash", flash_metrics),
                  ("heap", lambda: heap_metrics(emulator, scratch, build)),
                  ("app heap", lambda: app_heap_metrics(emulator, scratch, build)),
-                 ("timing", lambda: timing_metrics(emulator)))
+                 ("timing", lambda: timing_metrics(emulator)),
+                 ("Data API wire and content heap",
+                  lambda: dataapi_content_metrics(relay, emulator, scratch, build)))
         for label, step in steps:
             print("measuring %s ..." % label, flush=True)
             metrics.update(step())
@@ -383,14 +713,8 @@ def main():
         shutil.rmtree(scratch, ignore_errors=True)
     results = {"machine": machine(), "date": datetime.datetime.now(datetime.timezone.utc)
                .strftime("%Y-%m-%d %H:%M UTC"), "metrics": metrics}
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    text = "Measured %s on %s.\n\n%s" % (results["date"], results["machine"],
-                                          table(results, modules))
-    print(text)
-    update_readme(text)
-    print("wrote %s" % RESULTS.relative_to(ROOT))
+    report(results, modules, update)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

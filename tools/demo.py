@@ -105,11 +105,11 @@ def _shorten(line):
     return line if len(line) <= 160 else line[:157] + "..."
 
 
-def read_back(url, cik):
-    """{alias: [[ts, value], ...]} from the emulator, through the host client."""
+def read_back(emulator, cik):
+    """{alias: [[ts, value], ...]} from the emulator, through the host client
+    over HTTP, as any program would read them."""
     from uonep_host import Client
-    host, port = url.split("://", 1)[1].split(":")
-    client = Client(cik, host=host, port=int(port), https=False)
+    client = Client(cik, host=emulator.host, port=emulator.port, https=False)
     return {alias: client.read(alias, starttime=0, limit=10000, sort="asc")
             for alias in ALIASES}
 
@@ -154,13 +154,14 @@ def check(points, count):
 
 
 def main(argv):
-    from uonep_host.emulator import Emulator
+    from uonep_host.emulator import Control, Emulator
     started = time.time()
     fresh_state()
     emulator = Emulator(db=str(STATE / "emulator.sqlite"), seed=seed()).start()
     try:
         world_start = int(time.time()) // 60 * 60 - HOUR
-        emulator.set_clock(now=world_start)
+        # through the control API, as the device below does
+        Control(emulator.url).set_clock(now=world_start)
         print("uonep demo: firmware/main.py on the MicroPython unix port, an hour in seconds")
         print("emulator: %s (SQLite %s), its clock set to %s" % (
             emulator.url, (STATE / "emulator.sqlite").relative_to(ROOT), iso(world_start)))
@@ -169,7 +170,7 @@ def main(argv):
         secrets = write_secrets(emulator.url)
         lines = run_device(device_command(emulator.url, secrets, world_start))
         cik = (STATE / "cik").read_text().strip()
-        points = read_back(emulator.url, cik)
+        points = read_back(emulator, cik)
         rows = print_table(points)
         check(points, committed(lines))
         held = max([int(n) for n in re.findall(r"backlog (\d+) commits kept", "\n".join(lines))]

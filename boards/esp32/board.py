@@ -4,9 +4,10 @@ Every board glue has this interface, used by firmware/app.py:
     Board(profile, log=None)
     clock() -> uonep.clock.Clock-like     sleep(mode, seconds)
     sync_time(ntp_host) -> bool           wifi_connect(ssid, password, timeout) -> bool
-    wifi_connected() -> bool              http() -> requests-like object or None
+    wifi_connected() -> bool              http(verify) -> requests-like object
     sensor(spec) -> function() -> value   watchdog(timeout) -> object with feed()
     unique_id() -> hex str                mount_storage(path)
+    memory() -> (bytes free in the Python heap, bytes it could still grow by)
 
 Sensors: "mcu_temperature" (esp32.mcu_temperature() on S2/S3/C3/C6, else
 esp32.raw_temperature() converted from Fahrenheit on the original ESP32)
@@ -15,6 +16,7 @@ and "adc" (machine.ADC on spec["pin"], read_u16, "attenuation" "0dB" /
 """
 
 import binascii
+import gc
 import time
 
 import esp32
@@ -33,6 +35,7 @@ class Board:
         self.log = log or print
         self._wlan = None
         self._watchdog = None
+        self._http = None
         self._clock = Clock()
 
     def clock(self):
@@ -62,6 +65,9 @@ class Board:
         wlan.active(True)
         if wlan.isconnected():
             return True
+        if self._http is not None:
+            # A connection kept from before the WiFi dropped is dead.
+            self._http.close()
         wlan.connect(ssid, password)
         deadline = time.ticks_add(time.ticks_ms(), int(timeout * 1000))
         while not wlan.isconnected():
@@ -77,8 +83,14 @@ class Board:
     def wifi_connected(self):
         return self._wlan is not None and self._wlan.isconnected()
 
-    def http(self):
-        return None
+    def http(self, verify=True):
+        """uonep.http (verified TLS, one kept connection, bounded answers);
+        verify: True (the CA set in /lib/uonep/ca.der), a CA file path, or False."""
+        from uonep.http import HTTP
+        if self._http is not None:
+            self._http.close()
+        self._http = HTTP(verify)
+        return self._http
 
     def sensor(self, spec):
         kind = spec["kind"]
@@ -100,6 +112,15 @@ class Board:
 
     def mount_storage(self, path):
         """The flash file system is mounted at boot; nothing to do."""
+
+    def memory(self):
+        """The Python heap grows on demand from the IDF heap (MicroPython
+        1.21 and later), and gc.mem_free() adds the largest free block of
+        the IDF heap it could take ("max new split" in micropython.mem_info(),
+        see esp32.idf_heap_info in MicroPython's docs): told apart here. That
+        block is shared with WiFi and TLS, so it is no promise."""
+        grow = max([region[2] for region in esp32.idf_heap_info(esp32.HEAP_DATA)] or [0])
+        return max(0, gc.mem_free() - grow), grow
 
     def _wifi(self):
         if self._wlan is None:

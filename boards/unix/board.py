@@ -15,6 +15,7 @@
 The interface is the one every board glue has (see boards/esp32/board.py).
 """
 
+import gc
 import math
 import os
 import vfs
@@ -80,7 +81,8 @@ class SimWatchdog:
 
 
 class SimHTTP:
-    """`requests`, but failing like a board's while its WiFi is down."""
+    """The board's HTTP client (uonep.http, or what `board._requests` is set
+    to), failing like a board's while its WiFi is down."""
 
     def __init__(self, board):
         self.board = board
@@ -94,8 +96,7 @@ class SimHTTP:
         if not board.wifi_connected():
             raise OSError(113, "EHOSTUNREACH (simulated WiFi down)")
         self.sent += 1
-        http = board.requests_module()
-        return http.request(method, url, **options)
+        return board.requests_module().request(method, url, **options)
 
 
 class Board:
@@ -117,6 +118,8 @@ class Board:
         self.devices = {}
         self._http = None
         self._requests = None
+        self._made = None
+        self.verify = True
         self.watchdogs = []
         self._synced = None
 
@@ -160,18 +163,29 @@ class Board:
     def drop_wifi_after(self, requests, seconds=600):
         """Let `requests` more HTTP requests through, then lose WiFi for
         `seconds` (WiFi lost in the middle of a push)."""
-        self.fail_after = self.http().sent + requests
+        self.fail_after = self.http(self.verify).sent + requests
         self.fail_outage = seconds
 
-    def http(self):
+    def http(self, verify=True):
+        if verify != self.verify or self._made is None:
+            if self._made is not None:
+                self._made.close()
+            # Made now, at boot, as on a board: the module loads before the
+            # journal and the samples break the heap up.
+            from uonep.http import HTTP
+            # A test's own object in _requests stays.
+            mine = self._requests is None or self._requests is self._made
+            self.verify = verify
+            self._made = HTTP(verify)
+            if mine:
+                self._requests = self._made
         if self._http is None:
             self._http = SimHTTP(self)
         return self._http
 
     def requests_module(self):
-        if self._requests is None:
-            import requests
-            self._requests = requests
+        """What SimHTTP sends through: uonep.http with the board's verify
+        (tests may put another requests-like object in `_requests`)."""
         return self._requests
 
     # -- the rest of the board -------------------------------------------------
@@ -201,6 +215,11 @@ class Board:
 
     def unique_id(self):
         return self.simulation.get("unique_id", "a4cf12b3c4d5")
+
+    def memory(self):
+        """(bytes free in the Python heap, bytes it could still grow by):
+        the unix port's heap is the fixed -X heapsize."""
+        return gc.mem_free(), 0
 
     def mount_storage(self, path):
         """Mount LittleFS from the image file at `path`, formatting it on first use."""
@@ -238,6 +257,9 @@ class Board:
         if self.in_outage and not inside:
             self.log("sim: outage over, WiFi back")
             self.connected = False
+            if self._made is not None:
+                # A board's kept connection does not survive the outage.
+                self._made.close()
         self.in_outage = inside
         self._post_faults(now)
         self._sync_emulator()
@@ -255,5 +277,6 @@ class Board:
             self._control("/_emulator/clock", {"now": world})
 
     def _control(self, path, document):
-        response = self.requests_module().post(self.control + path, json=document)
+        import requests
+        response = requests.post(self.control + path, json=document)
         response.close()

@@ -6,9 +6,10 @@
 """
 
 from .client import Batch, Client
-from .errors import (AuthError, CallError, HTTPError, JournalError, JournalFullError,
-                     OnepError, ProtocolError, ProvisionError, RecordBatchError, RequestError,
-                     ServerError, TransportError, ValidationError)
+from .errors import (AuthError, CallError, CertificateError, ContentError, HTTPError,
+                     JournalError, JournalFullError, OnepError, ProtocolError, ProvisionError,
+                     RecordBatchError, RequestError, ServerError, TransportError,
+                     ValidationError)
 
 __version__ = "0.1.0"
 

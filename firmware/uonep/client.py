@@ -123,17 +123,26 @@ class Client(Procedures):
 
     cik: the device's 40-hex key (or give token=...); client_id/resource_id
     act as a descendant client or as the owner of a descendant resource.
-    host/port/https/timeout/user_agent: where and how to connect. http: a
-    `requests`-like object (a requests.Session on CPython). journal: a
+    host/port/https/timeout/user_agent: where and how to connect (timeout:
+    seconds for a whole request). verify: how the built-in uonep.http
+    checks the server's TLS certificate (True: the shipped CA set; a path or
+    PEM/DER bytes: your own CA; False: no check). http: a `requests`-like
+    object instead of uonep.http (a requests.Session on CPython). journal: a
     uonep.Journal for add_value/commit/push. clock: a uonep.clock.Clock
     (the board's clock by default).
+
+    Plain HTTP as the device (the CIK alone, loaded on first call):
+    content_list(vendor, model), content_info(vendor, model, id),
+    content_download(vendor, model, id, path) (uonep.content), and the HTTP
+    Data API data_write({alias: value}), data_read([alias]),
+    data_wait(alias, timeout_ms) (uonep.dataapi).
     """
 
     def __init__(self, cik=None, host="m2.exosite.com", port=None, https=True, timeout=10,
                  user_agent=None, client_id=None, resource_id=None, token=None,
-                 http=None, journal=None, clock=None):
+                 http=None, journal=None, clock=None, verify=True):
         self._auth = rpc.auth(cik, client_id, resource_id, token)
-        self.transport = Transport(host, port, https, timeout, user_agent, http)
+        self.transport = Transport(host, port, https, timeout, user_agent, http, verify)
         self.journal = journal
         self.clock = clock or Clock()
         self._values = {}
@@ -180,6 +189,20 @@ class Client(Procedures):
         if isinstance(outcome, CallError):
             raise outcome
         return outcome
+
+    def __getattr__(self, name):
+        # content_list/_info/_download and data_write/_read/_wait are in
+        # uonep.content and uonep.dataapi, imported on the first call: a
+        # sampling device never loads them.
+        if name.startswith("content_"):
+            from . import content
+            function = getattr(content, name)
+        elif name.startswith("data_"):
+            from . import dataapi
+            function = getattr(dataapi, name)
+        else:
+            raise AttributeError(name)
+        return lambda *args, **options: function(self, *args, **options)
 
     # -- store and forward (needs journal=) -------------------------------
 

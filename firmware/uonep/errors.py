@@ -3,7 +3,8 @@
     OnepError
     +-- ValidationError      bad input, refused before anything is sent
     +-- TransportError       the network failed; safe to retry later
-    |   +-- HTTPError        the server answered with a non-200 HTTP status
+    |   +-- HTTPError        the server answered with a non-200 HTTP status (3xx: not followed)
+    |   +-- CertificateError the server's TLS certificate was refused: not the network
     +-- ProtocolError        the answer breaks the protocol (not JSON, truncated, wrong shape)
     +-- RequestError         the server refused the whole request {"error": ...}
     |   +-- AuthError        401: bad or expired credentials (also HTTP 401/403)
@@ -12,7 +13,8 @@
     +-- CallError            one call failed: .procedure, .id, .status, .error
     |   +-- RecordBatchError recordbatch stored some points and refused .rejected
     +-- JournalError         the journal cannot be opened or written as asked
-        +-- JournalFullError the journal is full and its policy is "refuse"
+    |   +-- JournalFullError the journal is full and its policy is "refuse"
+    +-- ContentError         a content download failed its check, or cannot be written
 
 Messages never contain credentials: no CIK, token or password is ever put in
 an exception, so logging one on a device is safe.
@@ -42,10 +44,22 @@ class HTTPError(TransportError):
     """The server answered with an HTTP status other than 200."""
 
     def __init__(self, status, message=""):
+        if 300 <= status < 400 and not message:
+            message = "a redirect, not followed"
         super().__init__("HTTP %d%s" % (status, (": " + message) if message else ""))
         self.status = status
         # 5xx are the gateway or the server being unwell; a 4xx will fail again.
         self.retryable = status >= 500
+
+
+class CertificateError(TransportError):
+    """The server's TLS certificate was refused: not signed by a CA of
+    `verify`, issued for another host name, expired or not yet valid (is
+    the clock set?), or the CA certificates of `verify` cannot be read. The
+    network works; the same server will be refused again until the CA, the
+    clock or the network path (a captive portal, an interceptor) changes."""
+
+    retryable = False
 
 
 class ProtocolError(OnepError):
@@ -114,3 +128,15 @@ class JournalError(OnepError):
 
 class JournalFullError(JournalError):
     """The journal is full and its policy is "refuse": the commit was not made."""
+
+
+class ContentError(OnepError):
+    """A content download (uonep.content) was refused before reaching its
+    path: its size or sha256 does not match the content's (its temporary
+    files are deleted), the content changed on the server meanwhile
+    (.retryable: the next call starts over), or the file system refused a
+    write (the partial download is kept for the next call)."""
+
+    def __init__(self, message, retryable=False):
+        super().__init__(message)
+        self.retryable = retryable

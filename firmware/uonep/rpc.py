@@ -30,9 +30,12 @@ SORTS = ("asc", "desc")
 SELECTIONS = ("all", "givenwindow", "autowindow")
 FORMATS = ("float", "integer", "string")
 CREATE_TYPES = ("client", "dataport", "datarule", "dispatch", "clone")
-LISTING_TYPES = ("client", "dataport", "datarule", "dispatch")
-LOOKUP_TYPES = ("alias", "owner", "shared")
+LISTING_TYPES = ("client", "dataport", "datarule", "dispatch", "token")
+LOOKUP_TYPES = ("alias", "aliased", "owner", "shared")
 CODE_TYPES = ("client", "share")
+# The deepest nesting of arrays and objects an answer may have (One
+# Platform answers nest 5 or 6 deep).
+MAX_DEPTH = 32
 # wait is a long poll the server caps at 5 minutes.
 WAIT_MAX_MS = 300000
 
@@ -243,13 +246,18 @@ def info(spec, options=None):
 
 
 def listing(spec, types, options=None):
+    """options: {"owned": True, ...} or a list of option names."""
     if isinstance(types, str):
         types = [types]
     if not isinstance(types, (list, tuple)) or not types:
         raise ValidationError("listing types must be a non-empty list")
     for kind in types:
         _choice(kind, LISTING_TYPES, "listing type")
-    return ("listing", [resource(spec), list(types), _options(options)])
+    if isinstance(options, (list, tuple)):
+        options = list(options)
+    else:
+        options = _options(options)
+    return ("listing", [resource(spec), list(types), options])
 
 
 def drop(spec):
@@ -276,9 +284,11 @@ def unmap(alias):
 
 
 def lookup(key, kind="alias"):
+    """kind "alias" or "aliased": key "" is the calling client itself."""
     _choice(kind, LOOKUP_TYPES, "lookup type")
-    if kind == "alias":
-        check_alias(key)
+    if kind[0] == "a":
+        if key != "":
+            check_alias(key)
     else:
         check_key(key, "RID" if kind == "owner" else "share code")
     return ("lookup", [kind, key])
@@ -524,11 +534,40 @@ def _load(body):
             return None
     else:
         raise ProtocolError("the answer body is a %s" % type(body).__name__)
+    if not _shallow(body):
+        raise ProtocolError("the answer nests deeper than %d levels" % MAX_DEPTH)
     try:
         return json.loads(body)
     except Exception as failure:  # ValueError, UnicodeError, RecursionError, ...
         raise ProtocolError("the answer is not JSON (%d bytes, %s)"
                             % (len(body), type(failure).__name__))
+
+
+def _shallow(body):
+    """Whether the JSON text nests at most MAX_DEPTH arrays and objects:
+    deeper nesting would exhaust the parser's stack or heap. Brackets in
+    strings do not count; the byte loop runs only for bodies with many."""
+    if isinstance(body, str):
+        body = body.encode()
+    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
+        return True
+    depth = 0
+    quoted = escaped = False
+    for byte in body:
+        if escaped:
+            escaped = False
+        elif quoted:
+            escaped = byte == 92        # backslash
+            quoted = byte != 34         # closing quote
+        elif byte == 34:
+            quoted = True
+        elif byte == 91 or byte == 123:     # [ {
+            depth += 1
+            if depth > MAX_DEPTH:
+                return False
+        elif byte == 93 or byte == 125:     # ] }
+            depth -= 1
+    return True
 
 
 def _status_error(status, body):

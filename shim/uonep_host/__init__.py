@@ -1,7 +1,9 @@
-"""uonep on CPython: a requests.Session transport, a pyonep-compatible OnepV1
-and a local One Platform emulator, all built on the same core as the board.
+"""uonep on CPython: a requests.Session transport, pyonep-compatible OnepV1
+and Provision, and a local One Platform emulator, all built on the same
+core as the board.
 
     from uonep_host import OnepV1            # drop-in for pyonep's OnepV1
+    from uonep_host import Provision         # drop-in for pyonep's Provision
     from uonep_host import Client            # uonep.Client over a requests.Session
 
 Names are imported on first use, so `import uonep_host` stays cheap (it does
@@ -10,6 +12,8 @@ not import requests).
 
 _EXPORTS = {
     "OnepV1": "uonep_host.onepv1",
+    "Provision": "uonep_host.provision",
+    "ProvisionResponse": "uonep_host.provision",
     "Client": "uonep_host.transport",
     "session": "uonep_host.transport",
 }

@@ -9,7 +9,8 @@
     +-- JsonRPCResponseException  kept for compatibility; OnepV1 does not raise it
     |                             (pyonep 0.13.8 does not either)
     +-- JsonStringException       kept for compatibility
-    +-- ProvisionException        kept for compatibility (pyonep's provisioning)
+    +-- ProvisionException        a provisioning answer of 400 or more (Provision
+                                  with raise_api_exceptions=True)
 
 The uonep error behind one of these, when there is one, is its __cause__.
 """
@@ -45,9 +46,16 @@ class JsonStringException(OneException):
 
 
 class ProvisionException(OneException):
-    """Defined for compatibility with pyonep's exceptions module: a failed
-    provisioning call, with its response in .response."""
+    """A provisioning answer of 400 or more, raised by Provision with
+    raise_api_exceptions=True: .response is the ProvisionResponse; str()
+    is "<status> <reason>", as in pyonep."""
 
     def __init__(self, provision_response):
         super().__init__(provision_response)
         self.response = provision_response
+
+    def __str__(self):
+        return "{0} {1}".format(self.response.status(), self.response.reason())
+
+    def __repr__(self):
+        return self.__str__()

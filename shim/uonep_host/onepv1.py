@@ -109,7 +109,13 @@ class OnepV1:
     logrequests: remember each request, see loggedrequests(). curldebug: log
     each request as a curl command line at DEBUG level (it includes the CIK).
     startid: the id of the next call; every call gets the next number.
+
+    `verify` (not in pyonep, so not in the constructor): how TLS certificates
+    are checked, as in requests: True (certifi's CAs), a CA bundle path, or
+    False; set it on the instance (o.verify = "/path/ca.pem") before a call.
     """
+
+    verify = True
 
     def __init__(self, host="m2.exosite.com", port="443", url="/onep:v1/rpc/process",
                  https=True, httptimeout=10, agent=None, reuseconnection=False,
@@ -332,14 +338,15 @@ class OnepV1:
         # A wait may be held by the server for minutes: it gets a connection
         # of its own, as in pyonep, so a kept connection is never tied up.
         fresh = notimeout or not self.reuseconnection
-        http = session() if fresh else self._kept_session()
+        http = session(self.verify) if fresh else self._kept_session()
         self._transport.http = http
         timeout = self.httptimeout + (LONG_POLL_SECONDS if notimeout else 0)
         self._log(body, timeout)
         try:
             return self._transport.request("POST", self.url, body,
                                            self.headers["Content-Type"], timeout)
-        except TransportError as failure:
+        except (TransportError, ProtocolError) as failure:
+            # ProtocolError: an answer larger than the Session reads.
             if not fresh:
                 self.close()
             raise JsonRPCRequestException("Failed to make http request: %s" % failure) from failure
@@ -349,7 +356,7 @@ class OnepV1:
 
     def _kept_session(self):
         if self._session is None:
-            self._session = session()
+            self._session = session(self.verify)
         return self._session
 
     def _log(self, body, timeout):

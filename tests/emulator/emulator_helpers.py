@@ -1,9 +1,11 @@
-"""Helpers for the emulator's own tests: constants and a small JSON-RPC
-client over real HTTP (requests). (Not named conftest: the tests import it.)"""
+"""Helpers for the emulator's own tests: constants, a small JSON-RPC client
+and the two front doors. (Not named conftest: the tests import it.)"""
 
 import json
 
 import requests
+
+from uonep_host.emulator.control import Control
 
 CIK = "1" * 40
 T0 = 1700000000
@@ -11,19 +13,20 @@ RPC = "/onep:v1/rpc/process"
 
 
 class Rpc:
-    """Real HTTP calls to an emulator."""
+    """JSON-RPC calls through `http` (requests' call shape: the in-process
+    session, or a requests.Session with the server's `url`)."""
 
-    def __init__(self, url, cik=CIK):
+    def __init__(self, http, cik=CIK, url=""):
+        self.http = http
         self.url = url
         self.auth = {"cik": cik}
-        self.session = requests.Session()
 
     def post(self, body, headers=None, timeout=10):
         """POST a body (dict: JSON-encoded; bytes/str as is); the Response."""
         data = json.dumps(body) if isinstance(body, (dict, list)) else body
-        return self.session.post(self.url + RPC, data=data, timeout=timeout,
-                                 headers=headers or {"Content-Type":
-                                                     "application/json; charset=utf-8"})
+        return self.http.post(self.url + RPC, data=data, timeout=timeout,
+                              headers=headers or {"Content-Type":
+                                                  "application/json; charset=utf-8"})
 
     def send(self, calls, auth=None):
         """The decoded answer to {"auth", "calls"}."""
@@ -48,3 +51,30 @@ class Rpc:
 
     def status(self, procedure, *arguments, auth=None):
         return self.call(procedure, *arguments, auth=auth).get("status")
+
+
+def over_http(url, cik=CIK):
+    """An Rpc over real HTTP (a keep-alive requests.Session) to `url`."""
+    return Rpc(requests.Session(), cik, url)
+
+
+class Door:
+    """One front door of an emulator: `http` (requests' call shape) and the
+    `url` its paths go after ("" in process)."""
+
+    def __init__(self, name, http, url=""):
+        self.name = name
+        self.http = http
+        self.url = url
+
+    def get(self, path, **options):
+        return self.http.get(self.url + path, **options)
+
+    def post(self, path, **options):
+        return self.http.post(self.url + path, **options)
+
+    def rpc(self, cik=CIK):
+        return Rpc(self.http, cik, self.url)
+
+    def control(self):
+        return Control(self.url, http=self.http)

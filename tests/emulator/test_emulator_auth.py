@@ -29,8 +29,8 @@ def test_401_runs_nothing(rpc, emu):
 
 def test_client_id_acts_as_a_descendant(rpc, emu):
     child, key = child_client(rpc)
-    port = Rpc(emu.url, key).ok("create", "dataport", {"format": "float"})
-    Rpc(emu.url, key).ok("map", "alias", port, "level")
+    port = Rpc(emu.session(), key).ok("create", "dataport", {"format": "float"})
+    Rpc(emu.session(), key).ok("map", "alias", port, "level")
     as_child = {"cik": CIK, "client_id": child}
     assert rpc.ok("lookup", "alias", "", auth=as_child) == child
     rpc.ok("write", {"alias": "level"}, 3.5, auth=as_child)
@@ -40,7 +40,7 @@ def test_client_id_acts_as_a_descendant(rpc, emu):
 def test_client_id_outside_the_subtree_is_401(rpc, emu):
     child, key = child_client(rpc)
     # a child cannot act as its parent, nor as a dataport
-    assert Rpc(emu.url, key).call("lookup", "alias", "",
+    assert Rpc(emu.session(), key).call("lookup", "alias", "",
                                   auth={"cik": key, "client_id": emu.rid(CIK)}) == INVALID
     assert rpc.call("lookup", "alias", "",
                     auth={"cik": CIK, "client_id": emu.rid(CIK, "temp")}) == INVALID
@@ -48,7 +48,7 @@ def test_client_id_outside_the_subtree_is_401(rpc, emu):
 
 def test_resource_id_acts_as_the_owner(rpc, emu):
     child, key = child_client(rpc)
-    port = Rpc(emu.url, key).ok("create", "dataport", {"format": "integer"})
+    port = Rpc(emu.session(), key).ok("create", "dataport", {"format": "integer"})
     owner_of_port = {"cik": CIK, "resource_id": port}
     assert rpc.ok("lookup", "alias", "", auth=owner_of_port) == child
     rpc.ok("write", port, 5, auth=owner_of_port)

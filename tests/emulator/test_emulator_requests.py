@@ -1,5 +1,6 @@
-"""Request-level behaviour: errors -1/400/501, ids and empty bodies, call
-order, compact JSON, the body-size limit and keep-alive accounting."""
+"""Request-level behaviour: errors -1/400, per-call 501, ids and empty bodies,
+call order, compact JSON (in process), and over HTTP the body-size limit,
+keep-alive accounting and concurrent connections."""
 
 import http.client
 import json
@@ -35,17 +36,18 @@ def test_malformed_requests_are_400(rpc):
     assert error_of(rpc, {"auth": auth, "calls": [dict(WRITE, arguments={})]})["code"] == 400
 
 
-def test_unknown_procedure_is_501_and_nothing_runs(rpc, emu):
-    error = error_of(rpc, {"auth": {"cik": CIK}, "calls": [
-        dict(WRITE, id=1), {"id": 2, "procedure": "teleport", "arguments": []}]})
-    assert error["code"] == 501 and error["context"] == "procedure"
-    assert emu.points(CIK, "count") == []
+def test_unknown_procedure_fails_that_call_alone(rpc, emu):
+    answer = rpc.send([dict(WRITE, id=1), {"id": 2, "procedure": "teleport", "arguments": []}])
+    assert answer[0] == {"id": 1, "status": "ok"}
+    assert answer[1]["status"] == "fail"
+    assert answer[1]["error"]["code"] == 501 and answer[1]["error"]["context"] == "procedure"
+    assert emu.points(CIK, "count") == [[T0, 1]]
 
 
-def test_bad_arguments_are_501(rpc):
-    error = error_of(rpc, {"auth": {"cik": CIK}, "calls": [
-        {"id": 1, "procedure": "write", "arguments": [{"alias": "count"}]}]})
-    assert error["code"] == 501 and error["context"] == "arguments"
+def test_bad_arguments_fail_that_call_alone(rpc):
+    entry = rpc.call("write", {"alias": "count"})
+    assert entry["status"] == "fail"
+    assert entry["error"]["code"] == 501 and entry["error"]["context"] == "arguments"
 
 
 def test_only_calls_with_an_id_are_answered(rpc, emu):
@@ -80,8 +82,8 @@ def test_answers_are_compact_utf8_json(rpc):
     assert response.json()[0]["result"] == [[T0, "caf\u00e9"]]
 
 
-def test_body_over_one_mib_is_413_and_closed_unread(emu):
-    connection = socket.create_connection(("127.0.0.1", emu.port), timeout=5)
+def test_body_over_one_mib_is_413_and_closed_unread(served):
+    connection = socket.create_connection(("127.0.0.1", served.port), timeout=5)
     try:
         connection.sendall(("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                             "Content-Length: %d\r\n\r\n" % (RPC, (1 << 20) + 1)).encode())
@@ -90,11 +92,11 @@ def test_body_over_one_mib_is_413_and_closed_unread(emu):
         assert "Connection: close" in head
     finally:
         connection.close()
-    assert emu.request_count == 0
+    assert served.request_count == 0
 
 
-def test_keep_alive_closes_after_100_requests(emu):
-    connection = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=5)
+def test_keep_alive_closes_after_100_requests(served):
+    connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=5)
     body = json.dumps({"auth": {"cik": CIK}, "calls": [
         {"id": 1, "procedure": "read", "arguments": [{"alias": "temp"}, {}]}]})
     local_ports = set()
@@ -125,12 +127,12 @@ def test_null_id_is_like_no_id(rpc, emu):
     assert answer.content == b"" and emu.points(CIK, "count") == [[T0, 1]]
 
 
-def test_concurrent_writers(emu):
+def test_concurrent_writers(served):
     import threading
-    from emulator_helpers import Rpc
+    from emulator_helpers import over_http
 
     def writer(offset):
-        client = Rpc(emu.url)
+        client = over_http(served.url)
         for step in range(10):
             client.ok("recordbatch", {"alias": "count"}, [[T0 - offset * 100 - step, step]])
     threads = [threading.Thread(target=writer, args=(number,)) for number in range(4)]
@@ -138,4 +140,4 @@ def test_concurrent_writers(emu):
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(emu.points(CIK, "count")) == 40
+    assert len(served.points(CIK, "count")) == 40

@@ -61,8 +61,8 @@ def test_read_givenwindow_one_point_per_part(rpc):
                                  [T0 - 5, 5]])
     got = rpc.ok("read", TEMP, {"starttime": T0 - 99, "endtime": T0, "limit": 4,
                                 "selection": "givenwindow", "sort": "asc"})
-    # the newest point of each non-empty part
-    assert got == [[T0 - 80, 2.0], [T0 - 70, 3.0], [T0 - 5, 5.0]]
+    # the oldest point of each non-empty part
+    assert got == [[T0 - 99, 1.0], [T0 - 70, 3.0], [T0 - 10, 4.0]]
 
 
 def test_read_autowindow_samples_evenly(rpc):
@@ -94,7 +94,9 @@ def test_write_formats(rpc, emu):
     assert rpc.status("write", COUNT, 2.5) == "invalid"
     rpc.ok("write", COUNT, 7.0)                  # an integral float is stored as int
     assert emu.points(CIK, "count") == [[T0, 7]]
-    assert rpc.status("write", COUNT, "7") == "invalid"
+    rpc.ok("write", COUNT, "7")                  # a numeric string is stored as the number
+    assert emu.points(CIK, "count") == [[T0, 7]]
+    assert rpc.status("write", COUNT, "seven") == "invalid"
     assert rpc.status("write", STATUS, 5) == "invalid"   # no number-to-string conversion
     assert rpc.status("write", TEMP, True) == "invalid"
     assert rpc.status("write", TEMP, None) == "invalid"
@@ -201,7 +203,7 @@ def test_wait_expires(rpc):
 
 def test_wait_wakes_on_write(rpc, emu):
     from emulator_helpers import Rpc
-    writer = Rpc(emu.url)
+    writer = Rpc(emu.session())
     timer = threading.Timer(0.2, lambda: writer.ok("write", TEMP, 42))
     started = time.monotonic()
     timer.start()

@@ -1,9 +1,8 @@
 """For MicroPython tests: reach the emulator the harness started
-(UONEP_EMULATOR_URL) and drive its faults and clock over HTTP."""
-import json
+(UONEP_EMULATOR_URL) and drive it through the control client that CPython
+uses too (uonep_host.emulator.control.Control, imported on first use so
+modules that only need the address load nothing more)."""
 import os
-
-import requests
 
 CIK = "1" * 40
 
@@ -18,33 +17,29 @@ def address():
     return host, int(port)
 
 
-def _post(path, payload):
-    response = requests.post(url() + path, data=json.dumps(payload),
-                             headers={"Content-Type": "application/json"})
-    try:
-        assert response.status_code == 200, response.status_code
-        return response.json()
-    finally:
-        response.close()
+def control():
+    """The emulator's control client."""
+    from uonep_host.emulator.control import Control
+    return Control(url())
 
 
 def arm(kind, **options):
     """Arm an emulator fault (see uonep_host.emulator.injection)."""
-    options["kind"] = kind
-    return _post("/_emulator/faults", options)
+    return control().arm(kind, **options)
 
 
 def clear():
-    return arm("clear")
+    return control().clear()
 
 
 def set_clock(now=None, offset=None):
-    payload = {}
-    if now is not None:
-        payload["now"] = now
-    if offset is not None:
-        payload["offset"] = offset
-    return _post("/_emulator/clock", payload)
+    return control().set_clock(now, offset)
+
+
+def points(cik, alias):
+    """[[ts, value], ...] of the client's dataport, ascending, as stored by
+    the emulator (its control API: independent of its clock)."""
+    return control().points(cik, alias)
 
 
 def client(**options):

@@ -8,7 +8,7 @@ import json
 import os
 
 import requests
-from emulator_control import CIK, address, arm, clear, url
+from emulator_control import CIK, address, arm, clear, points
 
 from uonep import Client
 from uonep.errors import OnepError
@@ -96,12 +96,7 @@ def _journal_dir():
 
 
 def _server_points(alias):
-    response = requests.post(url() + "/_emulator/points",
-                             data=json.dumps({"cik": CIK, "alias": alias}))
-    try:
-        return dict((point[0], point[1]) for point in response.json()["points"])
-    finally:
-        response.close()
+    return dict((point[0], point[1]) for point in points(CIK, alias))
 
 
 def _cycle(client, clock, committed, refused, invalid):

@@ -2,8 +2,12 @@
 the documented order, then the calls, in order, each in its own transaction.
 
 Order of request-level checks: body is JSON (-1), request shape (400),
-credentials (401), procedure names and arguments of every call (501). Only
-then does the first call run, so a request refused as a whole changed nothing.
+credentials (401); a request refused as a whole ran nothing. Then each
+call's procedure name and arguments are checked: a call the emulator does
+not support (an unknown procedure, arguments of an unsupported shape) fails
+alone, with status "fail" and an error object (code 501, context
+"procedure" or "arguments", a message saying why), and the other calls of
+the request run as usual.
 """
 
 import json
@@ -11,8 +15,8 @@ import sys
 import traceback
 
 from .access import authenticate, mask
-from .errors import ArgumentError, CallFailure, RequestError
-from .procedures import NOTHING, PROCEDURES, Context
+from .errors import CallFailure, RequestError
+from .procedures import NOTHING, PROCEDURES, Context, unknown
 
 
 def _no_constants(name):
@@ -60,18 +64,19 @@ def _check_call_shape(call):
 
 
 def plan(calls):
-    """[(call, procedure name, run function, parsed arguments)], or RequestError 501."""
+    """[(call, procedure name, run function or None, parsed arguments or
+    the CallFailure that refuses the call)], checked before any call runs."""
     planned = []
     for call in calls:
         name = call["procedure"]
         if name not in PROCEDURES:
-            raise RequestError(501, "Unknown procedure", "procedure")
+            planned.append((call, name, None, unknown(name)))
+            continue
         parse, run = PROCEDURES[name]
         try:
-            parsed = parse(call.get("arguments", []))
-        except ArgumentError as problem:
-            raise RequestError(501, "Bad arguments to %s: %s" % (name, problem), "arguments")
-        planned.append((call, name, run, parsed))
+            planned.append((call, name, run, parse(call.get("arguments", []))))
+        except CallFailure as refusal:
+            planned.append((call, name, None, refusal))
     return planned
 
 
@@ -119,6 +124,8 @@ class Dispatcher:
         injected = self.faults.for_call(name)
         if injected is not None:
             return {"status": injected}
+        if run is None:
+            return _failure_entry(parsed)
         context = Context(self.store, caller, self.clock.now(), self.stopping)
         try:
             # a CallFailure is caught inside the transaction, so what a call
@@ -137,7 +144,4 @@ class Dispatcher:
 
 
 def _failure_entry(failure):
-    entry = {"status": failure.status}
-    if failure.error is not None:
-        entry["error"] = failure.error
-    return entry
+    return {"status": failure.status, "error": failure.error}

@@ -1,4 +1,4 @@
-"""Client of the emulator's loopback control API, as a CLI and as functions.
+"""The control API from the command line (through control.Control).
 
     python -m uonep_host.emulator.faults --url URL KIND [--count N] [--every K]
         [--status 503] [--seconds S] [--then answer|close] [--procedure NAME]
@@ -9,48 +9,18 @@
 
 KIND is one of drop_before_body, drop_after_body, stall, http_status,
 truncate, auth, call_status (see uonep_host.emulator.injection). The JSON
-answer is printed; the exit status is 0 when the emulator accepted the order.
+answer is printed; the exit status is 0 when the emulator accepted the
+order, 1 when it refused (its answer is printed) or could not be reached
+(one line on stderr), 2 for bad arguments.
 """
 
 import argparse
 import json
+import re
 import sys
-import urllib.error
-import urllib.request
 
+from .control import Control, ControlError
 from .injection import KINDS
-
-
-def post(url, path, payload):
-    """POST JSON to the control API; returns (HTTP status, decoded answer)."""
-    request = urllib.request.Request(url.rstrip("/") + path, data=json.dumps(payload).encode(),
-                                     headers={"Content-Type": "application/json"})
-    return _exchange(request)
-
-
-def get(url, path):
-    return _exchange(urllib.request.Request(url.rstrip("/") + path))
-
-
-def _exchange(request):
-    try:
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return answer.status, json.loads(answer.read() or b"null")
-    except urllib.error.HTTPError as refused:
-        return refused.code, json.loads(refused.read() or b"null")
-
-
-def arm(url, kind, **options):
-    """Arm a fault on the emulator at `url` (kind "clear" disarms all); the answer."""
-    options = {key: value for key, value in options.items() if value is not None}
-    return post(url, "/_emulator/faults", dict(options, kind=kind))
-
-
-def set_clock(url, now=None, offset=None, advance=None):
-    """Move the server clock; returns (status, {"now", "offset"})."""
-    spec = {key: value for key, value in (("now", now), ("offset", offset), ("advance", advance))
-            if value is not None}
-    return post(url, "/_emulator/clock", spec)
 
 
 def arguments(argv):
@@ -73,19 +43,37 @@ def arguments(argv):
     return parser.parse_args(argv)
 
 
+def order(control, options):
+    """Send what the command line asks for; the emulator's answer."""
+    if options.kind == "list":
+        return control.faults()
+    if options.kind == "clock":
+        return control.set_clock(options.now, options.offset, options.advance)
+    return control.arm(options.kind, count=options.count, every=options.every,
+                       status=options.status, seconds=options.seconds, then=options.then,
+                       procedure=options.procedure, call_status=options.call_status,
+                       path=options.path)
+
+
 def main(argv=None):
     options = arguments(argv)
-    if options.kind == "list":
-        status, answer = get(options.url, "/_emulator/faults")
-    elif options.kind == "clock":
-        status, answer = set_clock(options.url, options.now, options.offset, options.advance)
-    else:
-        status, answer = arm(options.url, options.kind, count=options.count,
-                             every=options.every, status=options.status, seconds=options.seconds,
-                             then=options.then, procedure=options.procedure,
-                             call_status=options.call_status, path=options.path)
+    try:
+        answer = order(Control(options.url), options)
+    except ControlError as refused:
+        print(json.dumps(refused.answer))
+        return 1
+    except OSError as failure:
+        print("uonep emulator faults: cannot reach the emulator at %s: %s"
+              % (options.url, cause(failure)), file=sys.stderr)
+        return 1
     print(json.dumps(answer))
-    return 0 if status == 200 else 1
+    return 0
+
+
+def cause(failure):
+    """The short reason inside requests' long error text ("Connection refused")."""
+    found = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", str(failure))
+    return found.group(1).strip() if found else type(failure).__name__
 
 
 if __name__ == "__main__":

@@ -28,7 +28,9 @@ RPC_PATH = "/onep:v1/rpc/process"
 REQUEST_KINDS = ("drop_before_body", "drop_after_body", "stall", "http_status", "truncate",
                  "auth")
 KINDS = REQUEST_KINDS + ("call_status",)
-PATHS = (RPC_PATH, "/provision/activate", "/timestamp")
+# the paths a fault can be armed for (`path`): what a device talks to
+PATHS = (RPC_PATH, "/provision/activate", "/provision/download", "/timestamp",
+         "/onep:v1/stack/alias", "/onep:v1/stack/waitalias", "/onep:v1/stack/record")
 
 
 class Fault:

@@ -1,23 +1,20 @@
-"""The Emulator: a threaded HTTP/1.1 server around the store, the procedures
-and the fault plan, with helpers for tests to look inside."""
+"""The Emulator: the request core (core.py) with its two front doors, a
+threaded HTTP/1.1 server (handler.py) and an in-process session
+(inprocess.py), and helpers for tests to look inside."""
 
+import os
 import socket
 import sys
+import tempfile
 import threading
 from http.server import ThreadingHTTPServer
 
-from . import seed as seeding
-from .access import mask
-from .clock import Clock
-from .dispatch import Dispatcher
+from .core import Core
 from .handler import Handler
-from .injection import Faults
-from .store import Store
+from .tls import server_context
 
 MAX_BODY = 1 << 20
 MAX_REQUESTS_PER_CONNECTION = 100
-# the request log keeps the most recent entries only, so a long demo run stays small
-REQUEST_LOG_SIZE = 10000
 
 
 class _Server(ThreadingHTTPServer):
@@ -58,7 +55,7 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class Emulator:
+class Emulator(Core):
     """A local One Platform.
 
     Emulator(db=":memory:", seed=None, host="127.0.0.1", port=0, clock=None)
@@ -69,60 +66,86 @@ class Emulator:
       clock: a callable returning Unix time (default time.time); the control
         API and set_clock() can move it further.
       verbose: print one line per request (CIKs masked) to `stream`.
+      tls: serve HTTPS with a certificate made at start by trustme for
+        localhost and 127.0.0.1 (`ca_pem`: the PEM of the CA that signed
+        it, `ca_path`: that PEM in a file while running), or with
+        certfile/keyfile (then ca_pem and ca_path are None).
 
-    Use start()/stop() or a with block. `url`, `faults` (a Faults: arm(kind,
-    ...), clear(), armed(), fired), `points(cik, alias)`, `requests` (the
-    decoded RPC bodies received, credentials masked: a list of
-    {"path", "body", "fault"}, the most recent 5000-10000), `request_count`,
-    `rid(cik, alias="")`, `set_clock(now=, offset=, advance=)`, `reset_faults()`.
+    Two front doors to the same state: start() listens on HTTP (`url`; stop()
+    or a with block ends it), session() answers in process without a socket
+    (requests' call shape: pass it as http= to a Client). Both go through
+    the same core, with the same faults.
+
+    `faults` (a Faults: arm(kind, ...), clear(), armed(), fired),
+    `points(cik, alias)`, `requests` (the decoded RPC bodies received,
+    credentials masked: a list of {"path", "body", "fault"}, the most recent
+    5000-10000), `request_count`, `rid(cik, alias="")`,
+    `set_clock(now=, offset=, advance=)`, `reset_faults()`.
     """
 
     def __init__(self, db=":memory:", seed=None, host="127.0.0.1", port=0, clock=None,
                  verbose=False, stream=None, max_body=MAX_BODY,
-                 max_requests_per_connection=MAX_REQUESTS_PER_CONNECTION):
+                 max_requests_per_connection=MAX_REQUESTS_PER_CONNECTION, tls=False,
+                 certfile=None, keyfile=None):
+        super().__init__(db, seed, clock, verbose, stream)
         self.host = host
+        self.tls = tls or certfile is not None
+        self._certificate = (certfile, keyfile)
+        self.ca_pem = self.ca_path = None
         self.port = port
-        self.verbose = verbose
-        self.stream = stream or sys.stdout
         self.max_body = max_body
         self.max_requests_per_connection = max_requests_per_connection
-        self.clock = Clock(clock)
-        self.store = Store(db)
-        self.faults = Faults()
-        self.stopping = threading.Event()
-        self.dispatcher = Dispatcher(self.store, self.clock, self.faults, self.stopping)
-        self.requests = []
-        self._request_total = 0
-        self._requests_lock = threading.Lock()
+        self.failure = None
         self._server = None
         self._thread = None
-        seeding.apply(self.store, seed, self.clock.now())
 
     # -- life cycle -------------------------------------------------------------
 
+    def _listen(self):
+        """The listening server: the one place where the emulator makes its
+        listening socket (bound to host and port)."""
+        server = _Server((self.host, self.port), self)
+        if self.tls:
+            self._serve_tls(server)
+        return server
+
     def start(self):
-        """Listen and serve in a background thread; returns self."""
-        self._server = _Server((self.host, self.port), self)
+        """Listen and serve in a background thread; returns self. OSError
+        when the address cannot be used (port taken, no such host)."""
+        self._server = self._listen()
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.5},
-                                        name="uonep-emulator", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name="uonep-emulator", daemon=True)
         self._thread.start()
         return self
 
+    def _serve(self):
+        try:
+            self._server.serve_forever(poll_interval=0.5)
+        except Exception as failure:
+            # the command line reports it in one line (see `serving`)
+            self.failure = failure
+
+    @property
+    def serving(self):
+        """True while the HTTP server runs (False before start(), after
+        stop(), or when serving failed: then `failure` says why)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self):
-        """Stop serving, end long polls and stalls, close connections and the db."""
-        if self._server is None:
-            return
-        self.stopping.set()
-        with self.store.condition:
-            self.store.condition.notify_all()
-        self._shutdown_now()
-        self._server.close_connections()
-        self._server.server_close()
-        self._thread.join()
-        self._server = None
-        self.store.close()
+        """Stop serving, end long polls and stalls, close connections and the
+        db. Also for an emulator used only in process; idempotent."""
+        if self._server is not None:
+            self._end_waits()
+            if self._thread.is_alive():
+                self._shutdown_now()
+            self._server.close_connections()
+            self._server.server_close()
+            self._thread.join()
+            self._server = None
+        if self.ca_path is not None:
+            os.unlink(self.ca_path)
+            self.ca_path = None
+        super().stop()
 
     def _shutdown_now(self):
         """shutdown() waits for serve_forever's next poll; a connection to the
@@ -142,106 +165,22 @@ class Emulator:
     def __exit__(self, *exc_info):
         self.stop()
 
+    def _serve_tls(self, server):
+        """Wrap the listening socket: each connection's handshake then runs
+        in its own handler thread (on the first read), under its timeout."""
+        context, self.ca_pem = server_context(self.host, *self._certificate)
+        server.socket = context.wrap_socket(server.socket, server_side=True,
+                                            do_handshake_on_connect=False)
+        if self.ca_pem is not None:
+            descriptor, self.ca_path = tempfile.mkstemp(prefix="uonep-emulator-ca-",
+                                                        suffix=".pem")
+            with os.fdopen(descriptor, "wb") as stream:
+                stream.write(self.ca_pem)
+
     @property
     def url(self):
-        """http://HOST:PORT of the running server."""
-        return "http://%s:%d" % (self.host, self.port)
-
-    # -- inspection for tests -----------------------------------------------------
-
-    def points(self, cik, alias):
-        """[[ts, value], ...] ascending of the dataport `alias` of the client `cik`."""
-        with self.store.lock:
-            client = self.store.client_by_cik(cik)
-            if client is None:
-                raise KeyError("no client with CIK %s" % mask(cik))
-            rid = self.store.alias_target(client["rid"], alias)
-            if rid is None:
-                raise KeyError("client %s has no alias %r" % (mask(cik), alias))
-            return self.store.points(rid)
-
-    def rid(self, cik, alias=""):
-        """The RID of a client ("") or of one of its aliased children."""
-        with self.store.lock:
-            client = self.store.client_by_cik(cik)
-            if client is None:
-                raise KeyError("no client with CIK %s" % mask(cik))
-            return client["rid"] if alias == "" else self.store.alias_target(client["rid"], alias)
-
-    @property
-    def request_count(self):
-        """How many JSON-RPC requests arrived (faulted ones included)."""
-        with self._requests_lock:
-            return self._request_total
-
-    def reset_faults(self):
-        self.faults.clear()
-
-    def set_clock(self, now=None, offset=None, advance=None):
-        """Move the server clock: to `now`, to base + `offset`, or forward by `advance`."""
-        if now is not None:
-            self.clock.set_now(now)
-        if offset is not None:
-            self.clock.set_offset(offset)
-        if advance is not None:
-            self.clock.advance(advance)
-        return self.clock.now()
-
-    # -- used by the handler ---------------------------------------------------------
-
-    def note_request(self, path, body, fault):
-        """Record an RPC request (`body` already masked) and log it."""
-        with self._requests_lock:
-            self._request_total += 1
-            self.requests.append({"path": path, "body": body, "fault": fault})
-            if len(self.requests) > REQUEST_LOG_SIZE:
-                del self.requests[:REQUEST_LOG_SIZE // 2]
-        if self.verbose:
-            auth = body.get("auth") if isinstance(body, dict) else None
-            calls = body.get("calls") if isinstance(body, dict) else None
-            names = ",".join(str(call.get("procedure")) for call in calls
-                             if isinstance(call, dict)) if isinstance(calls, list) else "?"
-            self.log("rpc auth=%s calls=%s%s" % (json_text(auth), names,
-                                                 (" fault=" + fault) if fault else ""))
-
-    def log(self, line):
-        if self.verbose:
-            print(line, file=self.stream, flush=True)
-
-    def control(self, method, path, spec):
-        """(HTTP status, JSON answer) for the loopback control API."""
-        route = (method, path)
-        if route == ("GET", "/_emulator/faults"):
-            return 200, {"armed": self.faults.armed(), "fired": list(self.faults.fired)}
-        if route == ("POST", "/_emulator/faults"):
-            self.faults.arm_from_json(spec)
-            return 200, {"armed": self.faults.armed(), "fired": list(self.faults.fired)}
-        if route == ("GET", "/_emulator/clock"):
-            return 200, self.clock.state()
-        if route == ("POST", "/_emulator/clock"):
-            return 200, self._set_clock_from_json(spec)
-        if route == ("GET", "/_emulator/stats"):
-            return 200, {"rpc_requests": self.request_count}
-        if route == ("POST", "/_emulator/points"):
-            if not isinstance(spec, dict):
-                raise ValueError("give {\"cik\": ..., \"alias\": ...}")
-            try:
-                return 200, {"points": self.points(spec.get("cik"), spec.get("alias"))}
-            except KeyError as missing:
-                return 404, {"error": str(missing)}
-        return 404, {"error": "unknown control endpoint"}
-
-    def _set_clock_from_json(self, spec):
-        if not isinstance(spec, dict) or not set(spec) & {"now", "offset", "advance"}:
-            raise ValueError("give now, offset or advance")
-        for key in ("now", "offset", "advance"):
-            if key in spec and type(spec[key]) not in (int, float):
-                raise ValueError("%s is a number of seconds" % key)
-        self.set_clock(spec.get("now"), spec.get("offset"), spec.get("advance"))
-        return self.clock.state()
-
-
-def json_text(auth):
-    if not isinstance(auth, dict):
-        return "-"
-    return ",".join("%s=%s" % (key, value) for key, value in sorted(auth.items()))
+        """http://HOST:PORT (https:// with tls) of the running server."""
+        if self._server is None:
+            raise RuntimeError("the emulator is not listening: start() it, or talk to it "
+                               "in process through session()")
+        return "%s://%s:%d" % ("https" if self.tls else "http", self.host, self.port)

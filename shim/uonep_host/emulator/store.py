@@ -1,4 +1,5 @@
-"""All emulator state in one SQLite database (a file or ":memory:").
+"""All emulator state in one SQLite database (a file or ":memory:"); the
+provisioning tables are declared in provisioning_store.py.
 
 One connection is shared by every server thread and guarded by one
 re-entrant lock; `condition` is built on that lock so a long-polling `wait`
@@ -13,6 +14,9 @@ import secrets
 import sqlite3
 import threading
 
+from .arrivals import ArrivalLog
+from .provisioning_store import PROVISIONING_SCHEMA, ProvisioningTables
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS resources (
     rid TEXT PRIMARY KEY,
@@ -22,7 +26,9 @@ CREATE TABLE IF NOT EXISTS resources (
     description TEXT NOT NULL,
     tags TEXT NOT NULL DEFAULT '[]',
     created INTEGER NOT NULL,
-    modified INTEGER NOT NULL
+    modified INTEGER NOT NULL,
+    -- a client's CIK: activated, notactivated (a clone, a revoked CIK) or expired
+    status TEXT NOT NULL DEFAULT 'activated'
 );
 CREATE INDEX IF NOT EXISTS resources_owner ON resources (owner);
 CREATE TABLE IF NOT EXISTS aliases (
@@ -41,30 +47,35 @@ CREATE TABLE IF NOT EXISTS points (
     value TEXT NOT NULL,
     UNIQUE (rid, ts)
 );
-CREATE TABLE IF NOT EXISTS devices (
-    vendor TEXT NOT NULL,
-    model TEXT NOT NULL,
-    sn TEXT NOT NULL,
-    cik TEXT NOT NULL,
-    enabled INTEGER NOT NULL,
-    activated INTEGER NOT NULL DEFAULT 0,
-    owner_cik TEXT,
-    client TEXT NOT NULL DEFAULT '{}',
-    PRIMARY KEY (vendor, model, sn)
-);
 CREATE TABLE IF NOT EXISTS tokens (
     token TEXT PRIMARY KEY,
     grantor TEXT NOT NULL,
     grants TEXT NOT NULL,
     expires INTEGER NOT NULL
 );
+-- activator: the client that activated the code (NULL until then)
 CREATE TABLE IF NOT EXISTS shares (
     code TEXT PRIMARY KEY,
     rid TEXT NOT NULL,
     owner TEXT NOT NULL,
-    activated INTEGER NOT NULL DEFAULT 1
+    activator TEXT,
+    meta TEXT NOT NULL DEFAULT ''
 );
+-- a resource's "subscribe": every new point of source is copied into subscriber
+CREATE TABLE IF NOT EXISTS subscriptions (
+    subscriber TEXT PRIMARY KEY,
+    source TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS subscriptions_source ON subscriptions (source);
 """
+
+# Columns added since the first schema: a database file written before them
+# gets them on open (ALTER TABLE ... ADD COLUMN keeps its rows).
+ADDED_COLUMNS = (
+    ("resources", "status", "TEXT NOT NULL DEFAULT 'activated'"),
+    ("shares", "activator", "TEXT"),
+    ("shares", "meta", "TEXT NOT NULL DEFAULT ''"),
+)
 
 
 def new_key():
@@ -72,9 +83,11 @@ def new_key():
     return secrets.token_hex(20)
 
 
-class Store:
+class Store(ProvisioningTables):
     """Typed access to the database; callers hold `lock` (via transaction())
-    around anything that must be consistent."""
+    around anything that must be consistent. The provisioning tables'
+    methods (vendors, models, serial numbers, content, groups) come from
+    ProvisioningTables."""
 
     def __init__(self, path=":memory:"):
         self.path = str(path)
@@ -85,8 +98,12 @@ class Store:
         with self.lock:
             if self.path != ":memory:":
                 self.connection.execute("PRAGMA journal_mode=WAL")
-            self.connection.executescript(SCHEMA)
+            self.connection.executescript(SCHEMA + PROVISIONING_SCHEMA)
+            self._add_missing_columns()
+            self._migrate_devices()
             self.connection.commit()
+        # which points each write request stored, and when (arrivals.py)
+        self.arrivals = ArrivalLog(self)
 
     @contextlib.contextmanager
     def transaction(self):
@@ -103,6 +120,12 @@ class Store:
         with self.lock:
             self.connection.close()
 
+    def _add_missing_columns(self):
+        for table, column, declaration in ADDED_COLUMNS:
+            names = {row["name"] for row in self._all("PRAGMA table_info(%s)" % table)}
+            if column not in names:
+                self._run("ALTER TABLE %s ADD COLUMN %s %s" % (table, column, declaration))
+
     def _all(self, sql, parameters=()):
         return self.connection.execute(sql, parameters).fetchall()
 
@@ -114,17 +137,18 @@ class Store:
 
     # -- resources ------------------------------------------------------------
 
-    def add_resource(self, kind, owner, description, now, cik=None, rid=None):
+    def add_resource(self, kind, owner, description, now, cik=None, rid=None,
+                     status="activated"):
         """Create a resource owned by `owner` (None: a top-level client); returns its RID."""
         rid = rid or new_key()
-        self._run("INSERT INTO resources (rid, type, owner, cik, description, created, modified)"
-                  " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                  (rid, kind, owner, cik, json.dumps(description), now, now))
+        self._run("INSERT INTO resources (rid, type, owner, cik, description, created, modified,"
+                  " status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                  (rid, kind, owner, cik, json.dumps(description), now, now, status))
         return rid
 
     def resource(self, rid):
         """The resource as a dict (rid, type, owner, cik, description, tags, created,
-        modified), or None."""
+        modified, status), or None."""
         row = self._one("SELECT * FROM resources WHERE rid = ?", (rid,))
         return _resource(row)
 
@@ -142,6 +166,18 @@ class Store:
         if owner is not None:
             self._run("UPDATE resources SET owner = ?, modified = ? WHERE rid = ?",
                       (owner, now, rid))
+
+    def set_client_key(self, rid, cik=None, status=None):
+        """Give a client a new CIK and/or CIK status."""
+        if cik is not None:
+            self._run("UPDATE resources SET cik = ? WHERE rid = ?", (cik, rid))
+        if status is not None:
+            self._run("UPDATE resources SET status = ? WHERE rid = ?", (status, rid))
+
+    def resources_of_type(self, kind):
+        """Every resource of a type, oldest first (for listing's "public")."""
+        rows = self._all("SELECT * FROM resources WHERE type = ? ORDER BY rowid", (kind,))
+        return [_resource(row) for row in rows]
 
     def children(self, owner, kind=None):
         """RIDs owned directly by `owner`, oldest first."""
@@ -176,12 +212,19 @@ class Store:
         return found
 
     def drop(self, rid):
-        """Delete a resource, everything under it, their points and aliases."""
+        """Delete a resource, everything under it, their points, aliases,
+        shares, subscriptions and the tokens its clients granted; shares the
+        dropped clients had activated are free again."""
         for member in self.subtree(rid):
             self._run("DELETE FROM points WHERE rid = ?", (member,))
             self._run("DELETE FROM aliases WHERE rid = ? OR owner = ?", (member, member))
             self._run("DELETE FROM shares WHERE rid = ?", (member,))
+            self._run("UPDATE shares SET activator = NULL WHERE activator = ?", (member,))
+            self._run("DELETE FROM subscriptions WHERE subscriber = ? OR source = ?",
+                      (member, member))
+            self._run("DELETE FROM tokens WHERE grantor = ?", (member,))
             self._run("DELETE FROM resources WHERE rid = ?", (member,))
+            self.arrivals.forget(member)
 
     # -- aliases --------------------------------------------------------------
 
@@ -234,6 +277,17 @@ class Store:
                          " ORDER BY ts", (rid, low, high))
         return [[row["ts"], json.loads(row["value"])] for row in rows]
 
+    def values_at(self, rid, timestamps):
+        """{ts: value} of the points stored at any of `timestamps`."""
+        found = {}
+        unique = sorted(set(timestamps))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start:start + 500]
+            for row in self._all("SELECT ts, value FROM points WHERE rid = ? AND ts IN (%s)"
+                                 % ",".join("?" * len(chunk)), (rid, *chunk)):
+                found[row["ts"]] = json.loads(row["value"])
+        return found
+
     def latest_points(self, rid, count):
         """The newest `count` points, ascending."""
         rows = self._all("SELECT ts, value FROM points WHERE rid = ? ORDER BY ts DESC LIMIT ?",
@@ -253,6 +307,16 @@ class Store:
         high = (1 << 63) - 1 if olderthan is None else olderthan
         return self._run("DELETE FROM points WHERE rid = ? AND ts > ? AND ts < ?",
                          (rid, low, high)).rowcount
+
+    def latest_point(self, rid):
+        """The newest point [ts, value], or None."""
+        points = self.latest_points(rid, 1)
+        return points[0] if points else None
+
+    def copy_points(self, source, target):
+        """Copy every point of `source` into `target` (a clone's history)."""
+        self._run("INSERT OR REPLACE INTO points (rid, ts, value)"
+                  " SELECT ?, ts, value FROM points WHERE rid = ? ORDER BY ts", (target, source))
 
     def keep_newest(self, rid, count):
         """Retention by count: delete all but the `count` newest points."""
@@ -274,29 +338,25 @@ class Store:
                             " ORDER BY seq DESC LIMIT 1", (rid, seq or 0))
         return [row["ts"], json.loads(row["value"])] if row else None
 
-    # -- devices --------------------------------------------------------------
+    # -- devices (the page's view of serial numbers) ----------------------------
 
-    def add_device(self, vendor, model, sn, cik, enabled, owner_cik, client):
-        """Register an activatable device; an existing one is left as it is.
-        `client` is the seed spec of the client its activation creates."""
-        self._run("INSERT OR IGNORE INTO devices (vendor, model, sn, cik, enabled, owner_cik,"
-                  " client) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                  (vendor, model, sn, cik, int(bool(enabled)), owner_cik, json.dumps(client)))
-
-    def device(self, vendor, model, sn):
-        row = self._one("SELECT * FROM devices WHERE vendor = ? AND model = ? AND sn = ?",
-                        (vendor, model, sn))
-        if row is None:
-            return None
-        found = dict(row)
-        found["client"] = json.loads(found["client"])
+    def devices(self):
+        """Every serial number as the page shows it: the serial's fields,
+        `activated` (its client exists and took its CIK), `enabled` (it may
+        still be activated) and `cik` (its client's, else the seeded one)."""
+        rows = self._all("SELECT vendor, model, sn FROM serials ORDER BY vendor, model, sn")
+        found = []
+        for row in rows:
+            serial = self.serial(row["vendor"], row["model"], row["sn"])
+            client = self.resource(serial["rid"]) if serial["rid"] else None
+            status = client["status"] if client is not None else None
+            found.append(dict(serial, activated=status == "activated",
+                              enabled=status == "notactivated" or (
+                                  client is None and bool(serial["enabled"])),
+                              cik=client["cik"] if client is not None else serial["cik"]))
         return found
 
-    def mark_activated(self, vendor, model, sn):
-        self._run("UPDATE devices SET activated = 1 WHERE vendor = ? AND model = ? AND sn = ?",
-                  (vendor, model, sn))
-
-    # -- tokens and shares ----------------------------------------------------
+    # -- tokens, shares and subscriptions --------------------------------------
 
     def add_token(self, grantor, grants, expires):
         token = new_key()
@@ -311,24 +371,57 @@ class Store:
         return {"grantor": row["grantor"], "grants": json.loads(row["grants"]),
                 "expires": row["expires"]}
 
-    def add_share(self, rid, owner):
+    def tokens_of(self, grantor, now):
+        """The tokens a client granted that have not expired, oldest first."""
+        rows = self._all("SELECT token FROM tokens WHERE grantor = ? AND expires > ?"
+                         " ORDER BY rowid", (grantor, now))
+        return [row["token"] for row in rows]
+
+    def add_share(self, rid, owner, meta=""):
         code = new_key()
-        self._run("INSERT INTO shares (code, rid, owner) VALUES (?, ?, ?)", (code, rid, owner))
+        self._run("INSERT INTO shares (code, rid, owner, meta) VALUES (?, ?, ?, ?)",
+                  (code, rid, owner, meta))
         return code
 
     def share(self, code):
-        row = self._one("SELECT * FROM shares WHERE code = ?", (code,))
+        """{"code", "rid", "owner", "activator", "meta"} or None."""
+        row = self._one("SELECT code, rid, owner, activator, meta FROM shares WHERE code = ?",
+                        (code,))
         return dict(row) if row else None
 
     def shares_of(self, rid):
-        rows = self._all("SELECT code, activated FROM shares WHERE rid = ?", (rid,))
+        rows = self._all("SELECT code, rid, owner, activator, meta FROM shares WHERE rid = ?"
+                         " ORDER BY rowid", (rid,))
         return [dict(row) for row in rows]
 
-    def set_share_active(self, code, active):
-        self._run("UPDATE shares SET activated = ? WHERE code = ?", (int(active), code))
+    def shares_activated_by(self, client):
+        """The shares `client` activated, oldest first."""
+        rows = self._all("SELECT code, rid, owner, activator, meta FROM shares"
+                         " WHERE activator = ? ORDER BY rowid", (client,))
+        return [dict(row) for row in rows]
+
+    def set_share(self, code, activator=None, meta=None, clear=False):
+        """Set a share's activator (clear=True: none) and/or meta."""
+        if activator is not None or clear:
+            self._run("UPDATE shares SET activator = ? WHERE code = ?", (activator, code))
+        if meta is not None:
+            self._run("UPDATE shares SET meta = ? WHERE code = ?", (meta, code))
 
     def remove_share(self, code):
         self._run("DELETE FROM shares WHERE code = ?", (code,))
+
+    def subscribe(self, subscriber, source):
+        """Copy new points of `source` into `subscriber` from now on (None: stop)."""
+        self._run("DELETE FROM subscriptions WHERE subscriber = ?", (subscriber,))
+        if source is not None:
+            self._run("INSERT INTO subscriptions (subscriber, source) VALUES (?, ?)",
+                      (subscriber, source))
+
+    def subscribers(self, source):
+        """The RIDs subscribed to `source`, oldest subscription first."""
+        rows = self._all("SELECT subscriber FROM subscriptions WHERE source = ? ORDER BY rowid",
+                         (source,))
+        return [row["subscriber"] for row in rows]
 
 
 def _resource(row):

@@ -1,0 +1,352 @@
+"""The board's HTTP/1.1 client: verified TLS, one kept-alive connection,
+one deadline per request, bounded answers. It has the call shape of
+`requests`, so the core sends through it as through `requests`:
+
+    http = HTTP(verify=True)    # or a CA path, PEM/DER bytes, or False
+    response = http.request("POST", "https://m2.exosite.com/onep:v1/rpc/process",
+                            data=body, headers={...}, timeout=10)
+    response.status_code, response.content
+    http.close()
+
+- verify=True checks the server's chain and host name against the CA set
+  in ca.der next to this module (a few roots from certifi, kept in flash,
+  read one certificate at a time at connect). A path names a DER or PEM
+  file, bytes are one DER certificate or PEM text. A refused certificate
+  raises CertificateError.
+- One connection serves every request to the same server until the server
+  says `Connection: close`, closes it, or a request fails. A request goes
+  again on a new connection only when the kept one was found dead before
+  it took a byte of it: the server cannot have run it.
+- `timeout` bounds the whole request (connect, TLS handshake, send, status,
+  headers, body) in seconds; the DNS lookup is the one step it cannot cut.
+- Answers are bounded: each line (MAX_LINE), the header lines (MAX_HEADERS),
+  the body (max_response); the body needs Content-Length or chunked. Past
+  a cap: ProtocolError. Redirects are never followed: the status is returned.
+"""
+
+import errno
+import select
+import socket
+import sys
+
+from .clock import ticks_diff, ticks_ms
+from .errors import CertificateError, OnepError, ProtocolError, TransportError
+
+MAX_LINE = 1024
+MAX_HEADERS = 32
+# The largest answer read: a push's answer is about 25 bytes per call, a
+# read of 800 points about 15 KB. An answer within it that the heap cannot
+# hold is a ProtocolError too.
+MAX_RESPONSE = 16384
+_MICROPYTHON = sys.implementation.name == "micropython"
+# CPython's "try again" errors of a nonblocking TLS socket (SSLWantReadError,
+# SSLWantWriteError); MicroPython returns None instead.
+_READ_AGAIN = 2
+_WRITE_AGAIN = 3
+
+
+class Response:
+    """What request() returns; the body is already read whole."""
+
+    def __init__(self, status_code, content):
+        self.status_code = status_code
+        self.content = content
+
+    def close(self):
+        """Nothing to release: the answer was read whole."""
+
+
+class HTTP:
+    """requests-like HTTP/1.1 over one kept-alive connection; see the module
+    docstring. `connections` counts the connections (TLS handshakes) made."""
+
+    def __init__(self, verify=True, max_response=MAX_RESPONSE):
+        self.verify = verify
+        self.max_response = max_response
+        self.connections = 0
+        self._socket = self._raw = self._server = None
+        self._rest = b""
+
+    def request(self, method, url, data=None, headers=None, timeout=10):
+        self._started = ticks_ms()
+        self._budget = int(timeout * 1000)
+        server, head, data = _message(method, url, data, headers)
+        try:
+            if self._socket and (self._server != server or not self._alive()):
+                self.close()
+            reused = self._socket is not None
+            if not reused:
+                self._connect(server)
+            # A small body goes in the head's packet (one TLS record, one TCP
+            # segment); a large one in writes of its own, not copied in RAM.
+            if data and len(data) < 1200:
+                head, data = head + data, None
+            self._send((head, data or b""), reused)
+            return self._receive()
+        except BaseException as failure:
+            self.close()
+            if isinstance(failure, (OnepError, MemoryError)) or not isinstance(failure,
+                                                                                Exception):
+                # A MemoryError: the caller may retry with smaller requests.
+                raise
+            if isinstance(failure, ValueError):
+                # How mbedTLS and CPython's ssl report a refused certificate.
+                raise CertificateError("%s: TLS certificate refused (%s), not a network "
+                                       "failure" % (server[1], " ".join(str(failure).split())))
+            raise TransportError("%s: %s %s" % (server[1], type(failure).__name__, failure))
+
+    def close(self):
+        """Close the kept connection (the next request opens a new one)."""
+        # Both: MicroPython's TLS socket lets go of the plain one, unclosed,
+        # when its handshake fails.
+        for connection in (self._socket, self._raw):
+            if connection:
+                try:
+                    connection.close()
+                except OSError:
+                    pass
+        self._socket = self._raw = None
+        self._rest = b""
+
+    def _connect(self, server):
+        https, host, port = server
+        address = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
+        self._server = server
+        self._socket = self._raw = connection = socket.socket(address[0], address[1])
+        # IPPROTO_TCP, TCP_NODELAY: a large body follows its head in a write
+        # of its own without waiting for an ACK.
+        connection.setsockopt(6, 1, 1)
+        connection.setblocking(False)
+        try:
+            connection.connect(address[-1])
+        except OSError as failure:
+            if failure.errno != errno.EINPROGRESS:
+                raise
+        self._poller = select.poll()
+        self._poller.register(connection)
+        # A refused connection shows as an error on the first write.
+        while not self._wait(select.POLLOUT):
+            pass
+        if https:
+            # The handshake runs inside the first write, under the deadline.
+            self._poller.unregister(connection)
+            self._socket = connection = _context(self.verify).wrap_socket(
+                connection, server_hostname=host, do_handshake_on_connect=False)
+            self._poller.register(connection)
+        # Nonblocking: MicroPython returns None where CPython raises.
+        if _MICROPYTHON:
+            self._input, self._output = connection.readinto, connection.write
+        else:
+            # CPython only (the ESP32 stubs rightly lack recv_into).
+            self._input = connection.recv_into  # type: ignore[attr-defined]
+            self._output = connection.send
+        self.connections += 1
+
+    def _alive(self):
+        """Whether the kept connection is still open: nothing to read (the
+        server's close would be)."""
+        try:
+            return self._input(bytearray(1)) is None
+        except OSError as failure:
+            return failure.errno in (errno.EAGAIN, _READ_AGAIN)
+
+    def _transfer(self, buffer, reading):
+        """Read into or write from buffer once the socket is ready, within
+        the deadline; the count (never 0)."""
+        event = select.POLLIN if reading else select.POLLOUT
+        while True:
+            try:
+                count = (self._input if reading else self._output)(buffer)
+            except OSError as failure:
+                code = failure.errno
+                if code not in (errno.EAGAIN, _READ_AGAIN, _WRITE_AGAIN):
+                    raise
+                if code != errno.EAGAIN:
+                    event = select.POLLIN if code == _READ_AGAIN else select.POLLOUT
+                count = None
+            if count == 0:
+                raise TransportError("the server closed the connection mid-answer")
+            if count is not None:
+                return count
+            self._wait(event)
+
+    def _wait(self, event):
+        remaining = self._budget - ticks_diff(ticks_ms(), self._started)
+        if remaining <= 0:
+            raise TransportError("no complete answer within %s s" % (self._budget / 1000))
+        self._poller.modify(self._socket, event)
+        for _, events in self._poller.poll(remaining):
+            return events
+        return 0
+
+    def _send(self, parts, reused):
+        sent = 0
+        for part in parts:
+            view = memoryview(part)
+            done = 0
+            while done < len(part):
+                try:
+                    count = self._transfer(view[done:], False)
+                except OSError:
+                    if sent or not reused:
+                        raise
+                    # The kept connection was dead before it took a byte.
+                    self.close()
+                    self._connect(self._server)
+                    reused = False
+                    continue
+                done += count
+                sent += count
+
+    def _line(self):
+        rest = self._rest
+        end = rest.find(b"\n")
+        while end < 0 and len(rest) <= MAX_LINE:
+            buffer = bytearray(256)
+            rest += buffer[:self._transfer(buffer, True)]
+            end = rest.find(b"\n")
+        if not 0 <= end <= MAX_LINE:
+            raise _bad("a line over %d bytes" % MAX_LINE)
+        self._rest = rest[end + 1:]
+        return rest[:end].strip()
+
+    def _exact(self, size, before=0):
+        """The next size bytes of the body, which has `before` bytes already."""
+        if before + size > self.max_response:
+            raise _bad("over max_response, %d bytes" % self.max_response)
+        body = bytearray(size)
+        got = min(size, len(self._rest))
+        body[:got] = self._rest[:got]
+        self._rest = self._rest[got:]
+        view = memoryview(body)
+        while got < size:
+            got += self._transfer(view[got:], True)
+        return body
+
+    def _headers(self):
+        """Read header lines up to the empty one: (Content-Length or None,
+        chunked, connection close)."""
+        length = None
+        chunked = close = False
+        for _ in range(MAX_HEADERS):
+            line = self._line()
+            if not line:
+                return length, chunked, close
+            name, colon, value = line.partition(b":")
+            if not colon:
+                raise _bad("header line")
+            name = name.strip().lower()
+            value = value.strip().lower()
+            if name == b"content-length":
+                if not value.isdigit() or length not in (None, int(value)):
+                    raise _bad("Content-Length")
+                length = int(value)
+            elif name == b"transfer-encoding":
+                chunked = True
+                if value != b"chunked":
+                    raise _bad("Transfer-Encoding")
+            elif name == b"connection":
+                close = value == b"close"
+        raise _bad("over %d header lines" % MAX_HEADERS)
+
+    def _receive(self):
+        parts = self._line().split(None, 2)
+        if len(parts) < 2 or parts[0][:7] != b"HTTP/1." or not parts[1].isdigit():
+            raise _bad("status line")
+        status = int(parts[1])
+        length, chunked, close = self._headers()
+        try:
+            body = self._body(status, length, chunked)
+        except MemoryError:
+            # Within max_response, yet more than this heap holds now: the
+            # answer's fault, not a reason to shrink the requests.
+            raise _bad("no room in RAM for the body")
+        if close or self._rest or parts[0] != b"HTTP/1.1":
+            self.close()
+        return Response(status, body)
+
+
+    def _body(self, status, length, chunked):
+        if chunked:
+            body = bytearray()
+            while True:
+                try:
+                    size = int(self._line().split(b";")[0], 16)
+                except ValueError:
+                    raise _bad("chunk size")
+                if size <= 0:
+                    break
+                body += self._exact(size, len(body))
+                if self._line():
+                    raise _bad("chunk end")
+            self._headers()
+            return body
+        if length is not None:
+            return self._exact(length)
+        if status in (204, 304):
+            return b""
+        # A body ended by a close cannot be told from a cut one.
+        raise _bad("no Content-Length")
+
+
+def _bad(what):
+    return ProtocolError("bad HTTP answer: " + what)
+
+
+def _message(method, url, data, headers):
+    """((https, host, port), head bytes, body bytes or None) for an
+    http(s):// URL."""
+    scheme, _, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    https = scheme == "https"
+    name, colon, port = host.partition(":")
+    port = int(port) if colon else 443 if https else 80
+    lines = ["%s /%s HTTP/1.1\r\nHost: %s" % (method, path, host)]
+    for header in headers or ():
+        lines.append("%s: %s" % (header, headers[header]))
+    if isinstance(data, str):
+        data = data.encode()
+    if data is not None or method == "POST":
+        lines.append("Content-Length: %d" % len(data or b""))
+    return (https, name, port), ("\r\n".join(lines) + "\r\n\r\n").encode(), data
+
+
+def _context(verify):
+    """A TLS client context checking chain and host name against the CA
+    certificates of verify, or nothing when verify is False."""
+    import ssl
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    # (The ESP32 stubs lack the attributes MicroPython's ssl.SSLContext has.)
+    if verify is False:
+        context.check_hostname = False  # type: ignore[attr-defined]
+        context.verify_mode = ssl.CERT_NONE  # type: ignore[attr-defined]
+        return context
+    context.verify_mode = ssl.CERT_REQUIRED  # type: ignore[attr-defined]
+    # The shipped CA set: ca.der next to this module.
+    source = __file__.rsplit("/", 1)[0] + "/ca.der" if verify is True else verify
+    try:
+        _load(context, source)
+    except (OSError, ValueError):
+        raise CertificateError("cannot read the CA certificates of verify=%s" % (
+            source if isinstance(source, str) else "<bytes>"))
+    return context
+
+
+def _load(context, source):
+    """Load a file's DER certificates one at a time (mbedTLS on MicroPython
+    takes one per call), else PEM text's blocks, else one DER certificate."""
+    if isinstance(source, str):
+        with open(source, "rb") as stream:
+            head = stream.read(4)
+            while head[:2] == b"\x30\x82":
+                context.load_verify_locations(cadata=head + stream.read(head[2] << 8 | head[3]))
+                head = stream.read(4)
+            source = head + stream.read()
+            if not source:
+                return
+    blocks = bytes(source).split(b"-----BEGIN CERTIFICATE-----")
+    if len(blocks) < 2:
+        context.load_verify_locations(cadata=bytes(source))
+    import binascii
+    for block in blocks[1:]:
+        context.load_verify_locations(cadata=binascii.a2b_base64(block.split(b"-----END")[0]))
