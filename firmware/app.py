@@ -21,11 +21,11 @@ import sys
 import time
 
 import appconfig
-from uonep import Client, forward, provision
+from uonep import Client, provision
 from uonep import clock as clocks
 from uonep.errors import (AuthError, HTTPError, JournalFullError, ProtocolError,
                           ProvisionError)
-from uonep.transport import Transport
+from uonep.forward import MAX_BYTES, Uplink
 
 # Sent in place of a CIK before activation; never leaves the device because
 # nothing is pushed until a real CIK is set.
@@ -87,6 +87,7 @@ class App:
         wifi = profile["wifi"]
         self.backoff = Backoff(wifi["backoff_base"], wifi["backoff_cap"])
         self.client = None
+        self.uplink = None
         self.journal = None
         self.watchdog = None
         self.secrets = None
@@ -107,7 +108,7 @@ class App:
         self._next_sample = 0
         self._next_network = 0
         self._last_status = None
-        self.push_bytes = forward.MAX_BYTES
+        self.push_bytes = MAX_BYTES
 
     # -- life cycle ----------------------------------------------------------
 
@@ -122,7 +123,8 @@ class App:
         profile = self.profile
         self.board.mount_storage(profile["storage"]["mount"])
         self.journal = self._open_journal()
-        self.client = self._new_client()
+        self.client = self._new_client(self.profile["server"], self.profile["verify"])
+        self.uplink = Uplink(self._send, self.journal, self.clock)
         self.sensors = self._build_sensors()
         self.load_secrets()
         if profile["watchdog"]:
@@ -263,13 +265,13 @@ class App:
             try:
                 value = read()
                 if value is not None:
-                    self.client.add_value(alias, value)
+                    self.uplink.add_value(alias, value)
                     shown.append("%s=%s" % (alias, value))
             except Exception as failure:
                 # One broken sensor must not cost the others' readings.
                 self._note_error("sensor %s" % alias, failure)
         try:
-            self.client.commit()
+            self.uplink.commit()
         except JournalFullError:
             self.refused += 1
             self.log("journal full (policy refuse): sample %d not stored, %s" % (
@@ -378,18 +380,14 @@ class App:
         except Exception as failure:
             self.log("clock: NTP failed (%s); asking the server" % failure)
         try:
-            seconds = provision.server_time(self.client.transport)
+            seconds = provision.server_time(self.client)
         except (HTTPError, ProtocolError) as failure:
             # The server is there but will not tell the time: push anyway,
             # with times relative to the server's "now" (see uonep.forward).
             self.log("clock: no time from the server (%s); pushing with relative times"
                      % failure)
             return
-        setter = getattr(self.clock, "set_unix_time", None)
-        if setter is not None:
-            setter(seconds)
-        else:
-            clocks.set_unix_time(seconds)
+        self.clock.set_unix_time(seconds)
         self.log("clock: set from the server, %s" % iso(seconds))
 
     def activate(self):
@@ -401,7 +399,7 @@ class App:
                                  "it or in the profile to activate" % self.secrets_path)
         serial = self.board.unique_id()
         self.log("provision: activating vendor %s model %s serial %s" % (vendor, model, serial))
-        cik = provision.activate(self.client.transport, vendor, model, serial)
+        cik = provision.activate(self.client, vendor, model, serial)
         appconfig.store_cik(self.cik_path, cik)
         self.use_cik(cik)
         self.log("provision: activated, CIK %s stored in %s" % (appconfig.mask(cik),
@@ -409,7 +407,7 @@ class App:
 
     def push(self):
         gc.collect()
-        report = self.client.push(self.profile["push"]["max_points"], self.push_bytes)
+        report = self.uplink.push(self.profile["push"]["max_points"], self.push_bytes)
         self.pushes += 1
         self.last_push = report
         self.last_push_time = self.clock.ticks_ms()
@@ -418,10 +416,10 @@ class App:
         self.backoff.reset()
         self._next_network = self.last_push_time
         self.state = "ok"
-        if self.push_bytes != forward.MAX_BYTES:
+        if self.push_bytes != MAX_BYTES:
             # The shortage that shrank the requests has passed (or was one
             # large answer): full-size requests again.
-            self.push_bytes = forward.MAX_BYTES
+            self.push_bytes = MAX_BYTES
             self.log("memory: requests back to %d bytes" % self.push_bytes)
         self.log("push: %d points in %d requests (%d bytes), %d remaining" % (
             report["sent"], report["requests"], report["bytes"], report["remaining"]))
@@ -491,21 +489,18 @@ class App:
         self.client.set_credentials(cik)
 
     def _configure_server(self, secrets):
-        host, port, https = appconfig.parse_server(secrets.get("server") or
-                                                   self.profile["server"])
-        verify = appconfig.verify_of(self.profile, secrets)
-        self.client.transport = Transport(host, port, https, self.profile["timeout"],
-                                          http=self.board.http(verify), verify=verify)
+        if self.client is not None:
+            self.client.close()
+        self.client = self._new_client(secrets.get("server") or self.profile["server"],
+                                       appconfig.verify_of(self.profile, secrets))
 
-    def _new_client(self):
-        host, port, https = appconfig.parse_server(self.profile["server"])
-        client = Client(_NO_CIK, host=host, port=port, https=https,
-                        timeout=self.profile["timeout"], journal=self.journal,
-                        clock=self.clock, http=self.board.http(self.profile["verify"]),
-                        verify=self.profile["verify"])
-        if self.cik is not None:
-            client.set_credentials(self.cik)
-        return client
+    def _new_client(self, server, verify):
+        return Client(self.cik or _NO_CIK, server, self.profile["timeout"],
+                      http=self.board.http(verify), verify=verify)
+
+    def _send(self, groups):
+        # The uplink's sender: through whichever Client the secrets configured.
+        return self.client.send_recordbatches(groups)
 
     def _open_journal(self):
         settings = self.profile["journal"]
@@ -577,10 +572,7 @@ class App:
 
     def _add(self, ticks, milliseconds):
         # Board tick counters wrap around: add the way the clock counts.
-        adder = getattr(self.clock, "ticks_add", None) or getattr(time, "ticks_add", None)
-        if adder is None:
-            return ticks + int(milliseconds)
-        return adder(ticks, int(milliseconds))
+        return self.clock.ticks_add(ticks, int(milliseconds))
 
 
 def _summary(status):

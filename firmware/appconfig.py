@@ -16,6 +16,10 @@ import json
 import os
 import sys
 
+from uonep.errors import ValidationError
+from uonep.rpc import check_key, is_hex40
+from uonep.transport import parse_server as _parse_server
+
 PROFILE_NAME = "board.json"
 SECRETS_PATH = "/secrets.json"
 CIK_NAME = "cik"
@@ -189,8 +193,11 @@ def load_secrets(path):
     if not isinstance(wifi.get("password", ""), str):
         raise ConfigError("secrets file %s: wifi.password must be a string" % path)
     cik = secrets.get("cik")
-    if cik is not None and not is_cik(cik):
-        raise ConfigError("secrets file %s: cik must be 40 lowercase hex characters" % path)
+    if cik is not None:
+        try:
+            check_key(cik, "cik")
+        except ValidationError as failure:
+            raise ConfigError("secrets file %s: %s" % (path, failure))
     server = secrets.get("server")
     if server is not None:
         parse_server(server)
@@ -212,12 +219,7 @@ def verify_of(profile, secrets):
 
 
 def is_cik(text):
-    if not isinstance(text, str) or len(text) != 40:
-        return False
-    for character in text:
-        if character not in "0123456789abcdef":
-            return False
-    return True
+    return is_hex40(text)
 
 
 def mask(secret):
@@ -230,23 +232,12 @@ def mask(secret):
 
 
 def parse_server(url):
-    """(host, port or None, https) from "https://host[:port]" / "http://..."."""
-    if not isinstance(url, str) or "://" not in url:
-        raise ConfigError("server must be a URL such as https://m2.exosite.com")
-    scheme, rest = url.split("://", 1)
-    if scheme not in ("http", "https"):
-        raise ConfigError("server must start with http:// or https://")
-    host = rest.split("/", 1)[0]
-    port = None
-    if ":" in host:
-        host, number = host.rsplit(":", 1)
-        try:
-            port = int(number)
-        except ValueError:
-            raise ConfigError("server port must be a number")
-    if not host:
-        raise ConfigError("server URL has no host")
-    return host, port, scheme == "https"
+    """(https, host, port or None) of "https://host[:port]" / "http://...",
+    by the core's parser; a ConfigError for anything else."""
+    try:
+        return _parse_server(url)
+    except ValidationError as failure:
+        raise ConfigError(str(failure))
 
 
 def cik_path(secrets_path):

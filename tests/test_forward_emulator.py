@@ -8,48 +8,24 @@ import pytest
 from uonep.errors import (AuthError, CallError, HTTPError, JournalFullError, ProtocolError,
                           TransportError, ValidationError)
 from uonep.forward import decode_commit
+from uonep.forward import Uplink
 from uonep.journal import Journal
+from uonep.manualclock import UNSET, ManualClock
 from uonep_host import Client
 from uonep_host.emulator import DEFAULT_CIK
 
 NOW = 1790000000
 
 
-class FakeClock:
-    """A clock the test moves: Unix time (valid or not) and a ms counter."""
-
-    def __init__(self, now=NOW, valid=True):
-        self.unix = now
-        self.is_valid = valid
-        self.ticks = 0
-
-    def now(self):
-        return self.unix if self.is_valid else 946684800 + self.ticks // 1000
-
-    def valid(self):
-        return self.is_valid
-
-    def ticks_ms(self):
-        return self.ticks
-
-    def ticks_diff(self, later, earlier):
-        return later - earlier
-
-    def advance(self, seconds):
-        self.unix += seconds
-        self.ticks += seconds * 1000
-
-
 @pytest.fixture
 def clock():
-    return FakeClock()
+    return ManualClock(NOW)
 
 
 def _client(emulator, path, clock, cik=DEFAULT_CIK, **journal_options):
-    host, port = emulator.url.rsplit("//", 1)[1].split(":")
+    """The store and forward side of a device: an Uplink over a Client."""
     journal = Journal(str(path), **journal_options)
-    return Client(cik, host=host, port=int(port), https=False, timeout=2,
-                  journal=journal, clock=clock)
+    return Uplink(Client(cik, emulator.url, timeout=2), journal, clock)
 
 
 @pytest.fixture
@@ -260,21 +236,21 @@ def test_journal_full_drop_oldest_counts_what_it_dropped(onep_emulator, tmp_path
 
 
 def test_commits_before_the_clock_is_valid_are_dated_at_push(client, onep_emulator, clock):
-    clock.is_valid = False
+    clock.set_unix_time(UNSET)
     client.add_value("temp", 1.0)
     client.commit()
     clock.advance(120)
     client.add_value("temp", 2.0)
     client.commit()
     clock.advance(30)
-    clock.is_valid = True  # NTP arrived
+    clock.set_unix_time(NOW)  # NTP arrived
     assert client.push()["sent"] == 2
-    assert _stored(onep_emulator) == [[clock.unix - 150, 1.0], [clock.unix - 30, 2.0]]
+    assert _stored(onep_emulator) == [[NOW - 150, 1.0], [NOW - 30, 2.0]]
 
 
 def test_untimed_commits_pushed_before_the_clock_is_valid_use_offsets(client, onep_emulator,
                                                                        clock):
-    clock.is_valid = False
+    clock.set_unix_time(UNSET)
     client.add_value("temp", 7.0)
     client.commit()
     clock.advance(300)
@@ -286,12 +262,12 @@ def test_untimed_commits_pushed_before_the_clock_is_valid_use_offsets(client, on
 
 def test_untimed_commits_of_an_earlier_boot_are_never_sent_as_1970(onep_emulator, tmp_path,
                                                                     clock):
-    clock.is_valid = False
+    clock.set_unix_time(UNSET)
     before = _client(onep_emulator, tmp_path / "j", clock)
     before.add_value("temp", 1.0)
     before.commit()
     before.journal.close()
-    clock.is_valid = True
+    clock.set_unix_time(NOW)
     after = _client(onep_emulator, tmp_path / "j", clock)  # a new boot
     report = after.push()
     assert report["dead_lettered"] == 1 and _stored(onep_emulator) == []

@@ -23,7 +23,9 @@ import hostile
 from uonep import (CertificateError, Client, HTTPError, OnepError, ProtocolError,
                    TransportError)
 from uonep.http import HTTP
+from uonep.forward import Uplink
 from uonep.journal import Journal
+from uonep.manualclock import ManualClock
 from uonep_host import Client as HostClient
 from uonep_host import OnepV1
 from uonep_host.emulator import DEFAULT_SEED, Emulator
@@ -31,7 +33,7 @@ from uonep_host.exceptions import OneException
 
 CIK = "1" * 40
 DEADLINE = 1
-BASE = 1700000000
+BASE = 1790000000
 ROOT = Path(__file__).resolve().parent.parent
 
 # What each answer raises: the board's client, and the host's Session where
@@ -51,23 +53,6 @@ SLOW = ("stall", "drip_headers", "drip_body")
 # connection stays open for the next request until the client is closed.
 SOUND = {"core": ("redirect", "deep_json_small"),
          "host": ("redirect", "deep_json", "deep_json_small")}
-
-
-class Clock:
-    def __init__(self):
-        self.unix = BASE
-
-    def now(self):
-        return self.unix
-
-    def valid(self):
-        return True
-
-    def ticks_ms(self):
-        return int(time.monotonic() * 1000)
-
-    def ticks_diff(self, later, earlier):
-        return later - earlier
 
 
 def descriptors():
@@ -119,16 +104,14 @@ def tls_emulator():
         yield emulator
 
 
-def core_client(port, journal=None, clock=None, https=False, **options):
-    return Client(CIK, host="127.0.0.1", port=port, https=https,
-                  timeout=options.pop("timeout", DEADLINE), journal=journal, clock=clock,
-                  **options)
+def core_client(port, https=False, **options):
+    return Client(CIK, "%s://127.0.0.1:%d" % ("https" if https else "http", port),
+                  timeout=options.pop("timeout", DEADLINE), **options)
 
 
-def host_client(port, journal=None, clock=None, https=False, **options):
-    return HostClient(CIK, host="127.0.0.1", port=port, https=https,
-                      timeout=options.pop("timeout", DEADLINE), journal=journal, clock=clock,
-                      **options)
+def host_client(port, https=False, **options):
+    return HostClient(CIK, "%s://127.0.0.1:%d" % ("https" if https else "http", port),
+                      timeout=options.pop("timeout", DEADLINE), **options)
 
 
 RUNTIMES = {"core": (core_client, CORE), "host": (host_client, HOST)}
@@ -147,24 +130,24 @@ def close(client):
 def test_default_verify_refuses_the_emulator_and_a_pinned_ca_pushes(runtime, tls_emulator,
                                                                     tmp_path):
     make = RUNTIMES[runtime][0]
-    clock = Clock()
+    clock = ManualClock(BASE)
     journal = Journal(str(tmp_path / "journal"))
-    refused = make(tls_emulator.port, journal, clock, https=True, timeout=5)
+    refused = make(tls_emulator.port, https=True, timeout=5)
+    uplink = Uplink(refused, journal, clock)
     for step in range(3):
-        refused.add_value("status", "%s %d" % (runtime, step))
-        refused.commit()
-        clock.unix += 60
+        uplink.add_value("status", "%s %d" % (runtime, step))
+        uplink.commit()
+        clock.advance(60)
     before = descriptors()
     with pytest.raises(CertificateError) as caught:
-        refused.push()
+        uplink.push()
     assert not caught.value.retryable and "certificate" in str(caught.value)
     assert journal.stats()["pending"] == 3
     # (The emulator, in this process, closes its end of the refused handshake
     # in a thread of its own: wait for it; a leak on our side would stay.)
     assert hostile.wait_for(lambda: descriptors() == before)
-    pinned = make(tls_emulator.port, journal, clock, https=True, timeout=5,
-                  verify=tls_emulator.ca_path)
-    assert pinned.push()["sent"] == 3
+    pinned = make(tls_emulator.port, https=True, timeout=5, verify=tls_emulator.ca_path)
+    assert Uplink(pinned, journal, clock).push()["sent"] == 3
     assert [value for _, value in tls_emulator.points(CIK, "status")][-3:] == [
         "%s %d" % (runtime, step) for step in range(3)]
     close(pinned)
@@ -205,20 +188,20 @@ def test_hostile_answers_end_in_time_in_documented_errors_and_lose_nothing(
         runtime, ports, onep_emulator, tmp_path):
     make, expected = RUNTIMES[runtime]
     WATCHED.add(onep_emulator.port)
-    clock = Clock()
+    clock = ManualClock(BASE)
     journal = Journal(str(tmp_path / "journal"))
     values = list(range(200, 220))
-    staging = core_client(onep_emulator.port, journal, clock)
+    staging = Uplink(core_client(onep_emulator.port), journal, clock)
     for value in values:
         staging.add_value("count", value)
         staging.commit()
-        clock.unix += 60
+        clock.advance(60)
     before = descriptors()
     for name in hostile.REFUSED:
-        client = make(ports[name], journal, clock)
+        client = make(ports[name])
         started = time.monotonic()
         with pytest.raises(OnepError) as caught:
-            client.push()
+            Uplink(client, journal, clock).push()
         elapsed = time.monotonic() - started
         assert type(caught.value) is expected[name], (name, caught.value)
         if name == "redirect":
@@ -231,8 +214,8 @@ def test_hostile_answers_end_in_time_in_documented_errors_and_lose_nothing(
         close(client)
         assert descriptors() == before, name
         assert journal.stats()["pending"] == len(values), name
-    good = make(onep_emulator.port, journal, clock, timeout=5)
-    assert good.push()["sent"] == len(values)
+    good = make(onep_emulator.port, timeout=5)
+    assert Uplink(good, journal, clock).push()["sent"] == len(values)
     assert [value for _, value in onep_emulator.points(CIK, "count")] == values
     close(good)
 

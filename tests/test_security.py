@@ -194,12 +194,13 @@ def test_reprs_of_core_and_shim_objects_hold_no_credentials(tmp_path):
     from uonep.transport import Transport
     token = "tok-" + SECRET_CIK
     journal = Journal(str(tmp_path / "journal"), capacity_bytes=4096)
-    core = uonep.Client(SECRET_CIK, host="m2.exosite.com", journal=journal)
-    core.add_value("temp", 1.5)
-    objects = [core, core.transport, core.batch(), journal,
+    core = uonep.Client(SECRET_CIK, "https://m2.exosite.com")
+    uplink = uonep.Uplink(core, journal)
+    uplink.add_value("temp", 1.5)
+    objects = [core, core.transport, core.batch(), journal, uplink,
                uonep.Client(SECRET_CIK, host="h", port=8080, https=False, client_id="b" * 40),
                uonep.Client(token=token, host="h"),
-               Transport("m2.exosite.com"), Transport("h", 8080, False),
+               Transport("https://m2.exosite.com"), Transport("http://h:8080"),
                Client(SECRET_CIK, host="h")]
     onep = OnepV1(host="127.0.0.1", port=9, https=False, httptimeout=1, logrequests=True)
     onep.write(SECRET_CIK, {"alias": "temp"}, 1.0, defer=True)

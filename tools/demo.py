@@ -109,7 +109,7 @@ def read_back(emulator, cik):
     """{alias: [[ts, value], ...]} from the emulator, through the host client
     over HTTP, as any program would read them."""
     from uonep_host import Client
-    client = Client(cik, host=emulator.host, port=emulator.port, https=False)
+    client = Client(cik, emulator.url)
     return {alias: client.read(alias, starttime=0, limit=10000, sort="asc")
             for alias in ALIASES}
 

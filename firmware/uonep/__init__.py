@@ -1,8 +1,9 @@
 """uonep: a small One Platform (Exosite) JSON-RPC client for MicroPython and CPython.
 
     from uonep import Client
-    c = Client(cik, host="m2.exosite.com")
+    c = Client(cik, server="https://m2.exosite.com")
     c.write("temp", 23.5)
+    uplink = Uplink(c, Journal("/data/journal"))     # store and forward
 """
 
 from .client import Batch, Client
@@ -20,6 +21,9 @@ def __getattr__(name):
     if name == "Journal":
         from .journal import Journal
         return Journal
+    if name == "Uplink":
+        from .forward import Uplink
+        return Uplink
     # MicroPython asks here first for `from uonep import journal` when the
     # submodule is not loaded yet: import it, as CPython would.
     try:

@@ -1,7 +1,9 @@
-"""Client: one method per One Platform procedure, batches of calls in one
-HTTP request, and (with a Journal) durable add_value / commit / push.
+"""Client: the One Platform RPC client. Data procedures are methods here;
+management procedures (create, info, listing, share, grant ...) live in
+uonep.admin and are loaded on their first call, so a sampling device never
+pays for them. Store and forward is uonep.forward.Uplink, over a Client.
 
-    c = Client(cik, host="m2.exosite.com")
+    c = Client(cik, server="https://m2.exosite.com")
     c.write("temp", 23.5)
     c.read("temp", limit=10)          # -> [[timestamp, value], ...]
     with c.batch() as b:
@@ -10,10 +12,9 @@ HTTP request, and (with a Journal) durable add_value / commit / push.
     b.results                         # one entry per call
 """
 
-from . import forward, rpc
-from .clock import Clock
-from .errors import CallError, JournalError, OnepError, ValidationError
-from .transport import Transport
+from . import rpc
+from .errors import CallError, OnepError, ValidationError
+from .transport import Transport, server_url
 
 
 class Procedures:
@@ -43,79 +44,21 @@ class Procedures:
         """Store [[timestamp, value], ...]; a negative timestamp is seconds before now."""
         return self._call(rpc.recordbatch(resource, entries))
 
-    def flush(self, resource, newerthan=None, olderthan=None):
-        """Delete points, all or those strictly inside (newerthan, olderthan)."""
-        return self._call(rpc.flush(resource, newerthan, olderthan))
-
     def wait(self, resource, timeout=30000, since=None):
         """Block until a point newer than `since` arrives: [timestamp, value].
         Raises CallError with status "expire" after `timeout` ms."""
         return self._call(rpc.wait(resource, timeout, since), timeout=timeout / 1000)
 
-    def create(self, kind, description=None):
-        """Create a resource of `kind` (client, dataport, ...); returns its RID."""
-        return self._call(rpc.create(kind, description))
-
-    def create_dataport(self, format="float", name="", retention_count="infinity",
-                        retention_duration="infinity", **description):
-        """Create a dataport with the protocol's defaults; returns its RID."""
-        full = rpc.dataport_description(format, name, count=retention_count,
-                                        duration=retention_duration, **description)
-        return self._call(rpc.create("dataport", full))
-
-    def update(self, resource, description):
-        return self._call(rpc.update(resource, description))
-
-    def info(self, resource=None, options=None):
-        """Everything about a resource (the calling client by default)."""
-        return self._call(rpc.info(_self_or(resource), options))
-
-    def listing(self, types=("dataport",), resource=None, options=None):
-        """{"dataport": [rid, ...], ...} for the calling client by default."""
-        return self._call(rpc.listing(_self_or(resource), types, options))
-
-    def drop(self, resource):
-        return self._call(rpc.drop(resource))
-
-    def move(self, resource, destination, aliases=True):
-        return self._call(rpc.move(resource, destination, aliases))
-
-    def usage(self, metric, starttime, endtime, resource=None):
-        return self._call(rpc.usage(_self_or(resource), metric, starttime, endtime))
-
-    def map(self, rid, alias):
-        """Give the resource `rid` the alias `alias` in the calling client."""
-        return self._call(rpc.map(rid, alias))
-
-    def unmap(self, alias):
-        return self._call(rpc.unmap(alias))
-
-    def lookup(self, key, kind="alias"):
-        """The RID behind an alias (or an "owner" RID, or a "shared" code)."""
-        return self._call(rpc.lookup(key, kind))
-
-    def share(self, resource, options=None):
-        return self._call(rpc.share(resource, options))
-
-    def revoke(self, codetype, code):
-        return self._call(rpc.revoke(codetype, code))
-
-    def activate(self, codetype, code):
-        return self._call(rpc.activate(codetype, code))
-
-    def deactivate(self, codetype, code):
-        return self._call(rpc.deactivate(codetype, code))
-
-    def grant(self, resource, permissions, ttl=None):
-        """A token for {"token": ...} auth, limited to `permissions`."""
-        return self._call(rpc.grant(resource, permissions, ttl))
-
-    def tag(self, resource, action, name):
-        return self._call(rpc.tag(resource, action, name))
-
-
-def _self_or(resource):
-    return {"alias": ""} if resource is None else resource
+    def __getattr__(self, name):
+        # create, create_dataport, update, info, listing, drop, flush, move,
+        # usage, map, unmap, lookup, share, revoke, activate, deactivate,
+        # grant, tag: built by uonep.admin, imported on the first of them.
+        if name[0] != "_":
+            from . import admin
+            if name in admin.PROCEDURES:
+                build = admin.PROCEDURES[name]
+                return lambda *args, **options: self._call(build(*args, **options))
+        raise AttributeError(name)
 
 
 class Client(Procedures):
@@ -123,13 +66,12 @@ class Client(Procedures):
 
     cik: the device's 40-hex key (or give token=...); client_id/resource_id
     act as a descendant client or as the owner of a descendant resource.
-    host/port/https/timeout/user_agent: where and how to connect (timeout:
-    seconds for a whole request). verify: how the built-in uonep.http
+    server: the server's URL ("https://host[:port]"; host/port/https, the
+    older form, still work). timeout: seconds for a whole request.
+    user_agent: the User-Agent header. verify: how the built-in uonep.http
     checks the server's TLS certificate (True: the shipped CA set; a path or
     PEM/DER bytes: your own CA; False: no check). http: a `requests`-like
-    object instead of uonep.http (a requests.Session on CPython). journal: a
-    uonep.Journal for add_value/commit/push. clock: a uonep.clock.Clock
-    (the board's clock by default).
+    object instead of uonep.http (a requests.Session on CPython).
 
     Plain HTTP as the device (the CIK alone, loaded on first call):
     content_list(vendor, model), content_info(vendor, model, id),
@@ -138,17 +80,14 @@ class Client(Procedures):
     data_wait(alias, timeout_ms) (uonep.dataapi).
     """
 
-    def __init__(self, cik=None, host="m2.exosite.com", port=None, https=True, timeout=10,
-                 user_agent=None, client_id=None, resource_id=None, token=None,
-                 http=None, journal=None, clock=None, verify=True):
+    def __init__(self, cik=None, server="https://m2.exosite.com", timeout=10, user_agent=None,
+                 client_id=None, resource_id=None, token=None, http=None, verify=True,
+                 host=None, port=None, https=True):
         self._auth = rpc.auth(cik, client_id, resource_id, token)
-        self.transport = Transport(host, port, https, timeout, user_agent, http, verify)
-        self.journal = journal
-        self.clock = clock or Clock()
-        self._values = {}
-        self._forwarder = None
+        if host is not None:
+            server = server_url(host, port, https)
+        self.transport = Transport(server, timeout, user_agent, http, verify)
         self.requests = 0
-        self.last_body_bytes = 0
 
     def set_credentials(self, cik=None, client_id=None, resource_id=None, token=None):
         """Use other credentials from the next request on (a device that
@@ -171,17 +110,20 @@ class Client(Procedures):
 
     def send_recordbatches(self, batches):
         """One request of recordbatch calls from pre-encoded points
-        ([(resource, b"[ts,v],..."), ...], see rpc.encode_recordbatches):
-        one result or CallError per call."""
+        ([(resource, b"[ts,v],..."), ...], see rpc.encode_recordbatches).
+        Returns (one result or CallError per call, bytes of body sent)."""
         ids = list(range(1, len(batches) + 1))
         calls = [("recordbatch", None)] * len(batches)
-        return self._exchange(rpc.encode_recordbatches(self._auth, batches), calls, ids, None)
+        body = rpc.encode_recordbatches(self._auth, batches)
+        return self._exchange(body, calls, ids, None), len(body)
 
     def _exchange(self, body, calls, ids, timeout):
         self.requests += 1
-        self.last_body_bytes = len(body)
-        status, answer = self.transport.request("POST", rpc.PATH, body, rpc.CONTENT_TYPE,
-                                                 _longer(self.transport.timeout, timeout))
+        transport = self.transport
+        if timeout is not None:
+            # A long poll must not be cut by the ordinary HTTP timeout.
+            timeout += transport.timeout
+        status, answer = transport.request("POST", rpc.PATH, body, rpc.CONTENT_TYPE, timeout)
         return rpc.decode_response(status, answer, calls, ids)
 
     def _call(self, call, timeout=None):
@@ -189,6 +131,15 @@ class Client(Procedures):
         if isinstance(outcome, CallError):
             raise outcome
         return outcome
+
+    def request(self, method, path, body=None, content_type=None):
+        """One plain HTTP request to this client's server (no credentials
+        added): (status, body bytes). For /timestamp, /provision/activate."""
+        return self.transport.request(method, path, body, content_type)
+
+    def close(self):
+        """End the kept connection (the next request opens a new one)."""
+        self.transport.close()
 
     def __getattr__(self, name):
         # content_list/_info/_download and data_write/_read/_wait are in
@@ -201,64 +152,8 @@ class Client(Procedures):
             from . import dataapi
             function = getattr(dataapi, name)
         else:
-            raise AttributeError(name)
+            return Procedures.__getattr__(self, name)
         return lambda *args, **options: function(self, *args, **options)
-
-    # -- store and forward (needs journal=) -------------------------------
-
-    def add_value(self, resource, value):
-        """Stage a value for the next commit; the same resource twice before
-        a commit: the last value wins. Bad input is refused here, so nothing
-        unsendable ever reaches the journal."""
-        if isinstance(resource, dict):
-            resource = rpc.resource(resource)["alias"]
-        rpc.resource(resource)
-        self._values[resource] = rpc.value(value)
-
-    def commit(self, timestamp=None):
-        """Write the staged values to the journal as one record: all or none,
-        durable when this returns. timestamp: Unix seconds (default: now, or
-        "not known yet" when the clock is not valid, dated at push time).
-        Returns the number of values committed."""
-        journal = self._journal()
-        if not self._values:
-            return 0
-        if timestamp is not None:
-            timestamp = rpc.timestamp(timestamp)
-        elif self.clock.valid():
-            timestamp = self.clock.now()
-        points = [[resource, value] for resource, value in self._values.items()]
-        journal.commit(forward.encode_commit(timestamp, self._boot(), self.clock.ticks_ms(),
-                                             points))
-        # Only now: a refused commit (journal full) keeps the values staged.
-        self._values = {}
-        return len(points)
-
-    def push(self, max_points=None, max_bytes=forward.MAX_BYTES):
-        """Send committed values, oldest first, in recordbatch calls packed
-        into requests of at most max_bytes; acknowledge only what the server
-        answered "ok". Returns {"sent", "requests", "bytes", "dead_lettered",
-        "remaining"}. Raises TransportError/HTTPError/ProtocolError/ServerError
-        (retry later), AuthError (fix the CIK) or CallError with every unsent
-        value still in the journal."""
-        self._journal()
-        return self._forwarder.push(max_points, max_bytes)
-
-    def _journal(self):
-        if self.journal is None:
-            raise JournalError("this Client has no journal: Client(cik, journal=Journal(path))")
-        if self._forwarder is None:
-            self._forwarder = forward.Forwarder(self, self.journal, forward.new_boot_id(),
-                                                self.clock)
-        return self.journal
-
-    def _boot(self):
-        return self._forwarder.boot
-
-
-def _longer(base, extra):
-    """A long poll must not be cut by the ordinary HTTP timeout."""
-    return base if extra is None else base + extra
 
 
 class Batch(Procedures):

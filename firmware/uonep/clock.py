@@ -43,6 +43,12 @@ def ticks_diff(later, earlier):
     return later - earlier
 
 
+def ticks_add(ticks, delta):
+    """ticks moved by delta ms, wrapping as the board's counter does."""
+    add = getattr(time, "ticks_add", None)
+    return ticks + delta if add is None else add(ticks, delta)
+
+
 def set_unix_time(seconds):
     """Set the board's RTC to a Unix time (after NTP or /timestamp). Returns
     False where the port has no settable RTC (the unix port, CPython)."""
@@ -58,8 +64,10 @@ def set_unix_time(seconds):
 
 
 class Clock:
-    """The time source of a Client: Unix seconds, validity, a ms counter.
-    The board's clock by default; tests and the demo pass their own."""
+    """The clock contract (uonep.forward.Uplink, the app): Unix seconds,
+    whether they can be trusted, a wrapping ms counter, and setting the
+    time. This one is the board's; ManualClock is one that tests, tools
+    and the unix board move by hand."""
 
     def now(self):
         return unix_time()
@@ -72,3 +80,10 @@ class Clock:
 
     def ticks_diff(self, later, earlier):
         return ticks_diff(later, earlier)
+
+    def ticks_add(self, ticks, delta):
+        return ticks_add(ticks, delta)
+
+    def set_unix_time(self, seconds):
+        """Set the wall clock (from NTP or /timestamp); False where it cannot be set."""
+        return set_unix_time(seconds)

@@ -29,6 +29,7 @@ import os
 import struct
 
 from . import rpc
+from .clock import Clock
 from .errors import CallError, RecordBatchError
 
 try:
@@ -238,25 +239,67 @@ def _points(encoded):
     return json.loads(b"[" + bytes(encoded) + b"]")
 
 
-class Forwarder:
-    """The push side, given a Client (to send) and its Journal."""
+class Uplink:
+    """Store and forward over one Journal: add_value stages values, commit
+    writes them to the journal as one record, push sends what is committed.
 
-    def __init__(self, client, journal, boot, clock):
-        self.client = client
+    sender: a Client, or any function(groups) -> (outcomes, body bytes)
+    sending [(resource, b"[ts,v],..."), ...] as recordbatch calls in one
+    request (Client.send_recordbatches); tests give a fake. journal: a
+    uonep.Journal. clock: a uonep.clock.Clock (the board's by default).
+    boot: this boot's id (random by default), which dates untimed commits."""
+
+    def __init__(self, sender, journal, clock=None, boot=None):
+        self.send = sender if callable(sender) else sender.send_recordbatches
         self.journal = journal
-        self.boot = boot
-        self.clock = clock
+        self.clock = clock or Clock()
+        self.boot = new_boot_id() if boot is None else boot
+        self.values = {}
+
+    def add_value(self, resource, value):
+        """Stage a value for the next commit; the same resource twice before
+        a commit: the last value wins. Bad input is refused here, so nothing
+        unsendable ever reaches the journal."""
+        if isinstance(resource, dict):
+            resource = rpc.resource(resource)["alias"]
+        rpc.resource(resource)
+        self.values[resource] = rpc.value(value)
+
+    def commit(self, timestamp=None):
+        """Write the staged values to the journal as one record: all or none,
+        durable when this returns. timestamp: Unix seconds (default: now, or
+        "not known yet" when the clock is not valid, dated at push time).
+        Returns the number of values committed (0: nothing was staged)."""
+        if not self.values:
+            return 0
+        clock = self.clock
+        if timestamp is not None:
+            timestamp = rpc.timestamp(timestamp)
+        elif clock.valid():
+            timestamp = clock.now()
+        points = list(self.values.items())
+        self.journal.commit(encode_commit(timestamp, self.boot, clock.ticks_ms(), points))
+        # Only now: a refused commit (journal full) keeps the values staged.
+        self.values = {}
+        return len(points)
 
     def push(self, max_points=None, max_bytes=MAX_BYTES):
-        """Send pending commits; return a report dict. Raises TransportError
-        (retry later), AuthError or another OnepError with all unsent data
-        still in the journal."""
+        """Send committed values, oldest first, in recordbatch calls packed
+        into requests of at most max_bytes; acknowledge only what the server
+        answered "ok". Returns {"sent": points delivered, "requests",
+        "bytes": request bodies sent, "dead_lettered": points moved to the
+        dead-letter store, "remaining": commits pending}. Raises
+        TransportError/HTTPError/ProtocolError/ServerError (retry later),
+        AuthError (fix the CIK) or CallError with every unsent value still in
+        the journal."""
         report = {"sent": 0, "requests": 0, "bytes": 0, "dead_lettered": 0, "remaining": 0}
-        while max_points is None or report["sent"] < max_points:
-            budget = None if max_points is None else max_points - report["sent"]
+        taken = 0
+        while max_points is None or taken < max_points:
+            budget = None if max_points is None else max_points - taken
             batch = self._collect(budget, max_bytes)
             if batch.last is None:
                 break
+            taken += batch.count
             self._send(batch, report)
         report["remaining"] = self.journal.stats()["pending"]
         return report
@@ -318,9 +361,9 @@ class Forwarder:
         kept = []
         sent = batch.count
         if batch.groups:
-            outcomes = self.client.send_recordbatches(batch.groups)
+            outcomes, size = self.send(batch.groups)
             report["requests"] += 1
-            report["bytes"] += self.client.last_body_bytes
+            report["bytes"] += size
             for (resource, encoded), outcome in zip(batch.groups, outcomes):
                 if _may_pass(outcome):
                     failure = failure or outcome
@@ -328,7 +371,9 @@ class Forwarder:
                     kept.append((resource, points))
                     sent -= len(points)
                 elif outcome is not None:
-                    report["dead_lettered"] += self._settle(resource, _points(encoded), outcome)
+                    refused = self._settle(resource, _points(encoded), outcome)
+                    report["dead_lettered"] += refused
+                    sent -= refused
         for letter in batch.undatable:
             self.journal.dead_letter(
                 letter, "no timestamp: committed before the clock was set, in an earlier boot")

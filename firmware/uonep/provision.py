@@ -21,12 +21,12 @@ def form_quote(text):
     return "".join(out)
 
 
-def activate(transport, vendor, model, serial):
-    """Activate this device; returns its CIK. Raises ProvisionError (404/409),
-    HTTPError or TransportError."""
+def activate(link, vendor, model, serial):
+    """Activate this device through link (a Client, or a Transport); returns
+    its CIK. Raises ProvisionError (404/409), HTTPError or TransportError."""
     body = "vendor=%s&model=%s&sn=%s" % (form_quote(vendor), form_quote(model),
                                          form_quote(serial))
-    status, answer = transport.request("POST", ACTIVATE_PATH, body.encode("utf-8"), _FORM)
+    status, answer = link.request("POST", ACTIVATE_PATH, body.encode("utf-8"), _FORM)
     if status in _REASONS:
         raise ProvisionError(status, _REASONS[status], "provision")
     if status != 200:
@@ -37,9 +37,10 @@ def activate(transport, vendor, model, serial):
     return cik
 
 
-def server_time(transport):
-    """The server's Unix time (int), from GET /timestamp."""
-    status, answer = transport.request("GET", TIMESTAMP_PATH)
+def server_time(link):
+    """The server's Unix time (int), from GET /timestamp through link (a
+    Client, or a Transport)."""
+    status, answer = link.request("GET", TIMESTAMP_PATH)
     if status != 200:
         raise HTTPError(status)
     try:

@@ -28,11 +28,6 @@ _MICROPYTHON = sys.implementation.name == "micropython"
 
 SORTS = ("asc", "desc")
 SELECTIONS = ("all", "givenwindow", "autowindow")
-FORMATS = ("float", "integer", "string")
-CREATE_TYPES = ("client", "dataport", "datarule", "dispatch", "clone")
-LISTING_TYPES = ("client", "dataport", "datarule", "dispatch", "token")
-LOOKUP_TYPES = ("alias", "aliased", "owner", "shared")
-CODE_TYPES = ("client", "share")
 # The deepest nesting of arrays and objects an answer may have (One
 # Platform answers nest 5 or 6 deep).
 MAX_DEPTH = 32
@@ -56,8 +51,15 @@ def check_key(text, what):
     """Refuse a CIK/RID/code that is not 40 lowercase hex characters. The value
     itself is never quoted: it may be a secret."""
     if not is_hex40(text):
-        raise ValidationError("%s must be 40 lowercase hex characters (got %s)"
-                              % (what, _describe(text)))
+        if not isinstance(text, str):
+            problem = "got %s" % _describe(text)
+        elif len(text) != 40:
+            problem = "got %d characters" % len(text)
+        elif is_hex40(text.lower()):
+            problem = "got uppercase letters"
+        else:
+            problem = "got characters other than 0-9 and a-f"
+        raise ValidationError("%s must be 40 lowercase hex characters (%s)" % (what, problem))
     return text
 
 
@@ -196,18 +198,6 @@ def recordbatch(spec, points):
     return ("recordbatch", [resource(spec), entries(points)])
 
 
-def flush(spec, newerthan=None, olderthan=None):
-    arguments = [resource(spec)]
-    if newerthan is not None or olderthan is not None:
-        window = {}
-        if newerthan is not None:
-            window["newerthan"] = timestamp(newerthan)
-        if olderthan is not None:
-            window["olderthan"] = timestamp(olderthan)
-        arguments.append(window)
-    return ("flush", arguments)
-
-
 def wait(spec, timeout=None, since=None):
     options = {}
     if timeout is not None:
@@ -219,121 +209,14 @@ def wait(spec, timeout=None, since=None):
     return ("wait", [resource(spec), options])
 
 
-def create(kind, description=None):
-    return ("create", [_choice(kind, CREATE_TYPES, "type"), _options(description)])
-
-
-def dataport_description(format="float", name="", meta="", public=False,
-                         preprocess=None, count="infinity", duration="infinity",
-                         subscribe=None):
-    """The full dataport description with the protocol's defaults filled in."""
-    _choice(format, FORMATS, "format")
-    for limit in (count, duration):
-        if limit != "infinity":
-            _count(limit, "retention", 0)
-    return {"format": format, "name": name, "meta": meta, "public": bool(public),
-            "preprocess": list(preprocess or ()),
-            "retention": {"count": count, "duration": duration},
-            "subscribe": subscribe}
-
-
-def update(spec, description):
-    return ("update", [resource(spec), _options(description)])
-
-
-def info(spec, options=None):
-    return ("info", [resource(spec), _options(options)])
-
-
-def listing(spec, types, options=None):
-    """options: {"owned": True, ...} or a list of option names."""
-    if isinstance(types, str):
-        types = [types]
-    if not isinstance(types, (list, tuple)) or not types:
-        raise ValidationError("listing types must be a non-empty list")
-    for kind in types:
-        _choice(kind, LISTING_TYPES, "listing type")
-    if isinstance(options, (list, tuple)):
-        options = list(options)
-    else:
-        options = _options(options)
-    return ("listing", [resource(spec), list(types), options])
-
-
-def drop(spec):
-    return ("drop", [resource(spec)])
-
-
-def move(spec, destination, aliases=True):
-    return ("move", [resource(spec), check_key(destination, "destination RID"),
-                     {"aliases": bool(aliases)}])
-
-
-def usage(spec, metric, starttime, endtime):
-    if not isinstance(metric, str) or not metric:
-        raise ValidationError("usage metric must be a non-empty string")
-    return ("usage", [resource(spec), metric, timestamp(starttime), timestamp(endtime)])
-
-
-def map(rid, alias):
-    return ("map", ["alias", check_key(rid, "RID"), check_alias(alias)])
-
-
-def unmap(alias):
-    return ("unmap", ["alias", check_alias(alias)])
-
-
-def lookup(key, kind="alias"):
-    """kind "alias" or "aliased": key "" is the calling client itself."""
-    _choice(kind, LOOKUP_TYPES, "lookup type")
-    if kind[0] == "a":
-        if key != "":
-            check_alias(key)
-    else:
-        check_key(key, "RID" if kind == "owner" else "share code")
-    return ("lookup", [kind, key])
-
-
-def share(spec, options=None):
-    return ("share", [resource(spec), _options(options)])
-
-
-def _code_call(procedure, codetype, code):
-    _choice(codetype, CODE_TYPES, "code type")
-    return (procedure, [codetype, check_key(code, "code")])
-
-
-def revoke(codetype, code):
-    return _code_call("revoke", codetype, code)
-
-
-def activate(codetype, code):
-    return _code_call("activate", codetype, code)
-
-
-def deactivate(codetype, code):
-    return _code_call("deactivate", codetype, code)
-
-
-def grant(spec, permissions, ttl=None):
-    """permissions: {RID: ["read", "write", ...]} -> a token usable as auth."""
-    if not isinstance(permissions, dict) or not permissions:
-        raise ValidationError("grant permissions must be a non-empty {RID: [access, ...]}")
-    for rid, access in permissions.items():
-        check_key(rid, "granted RID")
-        if not isinstance(access, (list, tuple)):
-            raise ValidationError("grant access must be a list such as ['read']")
-    options = {}
-    if ttl is not None:
-        options["ttl"] = _count(ttl, "ttl")
-    return ("grant", [resource(spec), permissions, options])
-
-
-def tag(spec, action, name):
-    _choice(action, ("add", "remove"), "tag action")
-    if not isinstance(name, str) or not name:
-        raise ValidationError("a tag must be a non-empty string")
-    return ("tag", [resource(spec), action, name])
+def __getattr__(name):
+    # The management builders (create, info, listing, share ...) moved to
+    # uonep.admin; rpc.create and friends still find them there.
+    from . import admin
+    try:
+        return getattr(admin, name)
+    except AttributeError:
+        raise AttributeError(name)
 
 
 # -- auth ---------------------------------------------------------------------

@@ -8,28 +8,64 @@ the README for what each leaves unprotected). Whatever such a library raises
 becomes a TransportError; responses are always closed.
 """
 
-from .errors import OnepError, TransportError
+from .errors import OnepError, TransportError, ValidationError
 
 USER_AGENT = "uonep/0.1"
 # Failure messages are cut to about this many characters, by whole words.
 REASON_LENGTH = 200
 
 
-class Transport:
-    """HTTP to one server. `http` is anything with requests' call
-    `request(method, url, data=..., headers=..., timeout=...)`; None: a
-    uonep.http.HTTP checking certificates as `verify` says (True: the
-    shipped CA set; a path or PEM/DER bytes: that CA; False: no check)."""
+def parse_server(server):
+    """(https, host, port) of a server URL "https://host[:port]" or
+    "http://host[:port]" (port None: the scheme's own). The one parser of
+    server URLs: a ValidationError for anything else."""
+    parts = server.split("://") if isinstance(server, str) else ()
+    scheme = host = ""
+    port = None
+    if len(parts) == 2:
+        scheme, host = parts
+        if host.endswith("/"):
+            host = host[:-1]
+        if ":" in host:
+            host, number = host.split(":", 1)
+            port = int(number) if number.isdigit() else 0
+    if scheme not in ("http", "https"):
+        problem = "it does not start with http:// or https://"
+    elif not host or "/" in host or "@" in host:
+        problem = "after the scheme: a host name and an optional :port, nothing more"
+    elif port == 0 or (port or 0) > 65535:
+        problem = "the port is not a number from 1 to 65535"
+    else:
+        return scheme == "https", host, port
+    # The text itself is not quoted: a mistyped secrets file may have put
+    # a password there.
+    raise ValidationError("server must be a URL such as https://m2.exosite.com or "
+                          "http://127.0.0.1:8080 (%s)" % problem)
 
-    def __init__(self, host, port=None, https=True, timeout=10, user_agent=None, http=None,
-                 verify=True):
-        scheme = "https" if https else "http"
-        # pyonep users pass the port as a string ("443").
-        port = None if port is None else int(port)
+
+def server_url(host, port=None, https=True):
+    """The server URL of a host name, a port (int or string) and a scheme;
+    a URL given as the host is refused (give it as server= instead)."""
+    if not isinstance(host, str) or "://" in host or "/" in host or not host:
+        raise ValidationError("host is a name such as m2.exosite.com; give a URL as "
+                              "server=\"https://host:port\"")
+    return "%s://%s%s" % ("https" if https else "http", host,
+                          "" if port is None else ":%d" % int(port))
+
+
+class Transport:
+    """HTTP to one server, given as a URL ("https://m2.exosite.com"). `http`
+    is anything with requests' call `request(method, url, data=...,
+    headers=..., timeout=...)`; None: a uonep.http.HTTP checking
+    certificates as `verify` says (True: the shipped CA set; a path or
+    PEM/DER bytes: that CA; False: no check)."""
+
+    def __init__(self, server, timeout=10, user_agent=None, http=None, verify=True):
+        https, host, port = parse_server(server)
         if port is None or port == (443 if https else 80):
-            self.base = "%s://%s" % (scheme, host)
+            self.base = "%s://%s" % ("https" if https else "http", host)
         else:
-            self.base = "%s://%s:%d" % (scheme, host, port)
+            self.base = "%s://%s:%d" % ("https" if https else "http", host, port)
         self.timeout = timeout
         self.user_agent = user_agent or USER_AGENT
         self.http = http

@@ -38,7 +38,7 @@ import logging
 from uonep import rpc
 from uonep.errors import (CallError, HTTPError, ProtocolError, RecordBatchError,
                           RequestError, TransportError, ValidationError)
-from uonep.transport import Transport
+from uonep.transport import Transport, server_url
 
 from .exceptions import JsonRPCRequestException, OnePlatformException
 from .transport import session
@@ -134,8 +134,7 @@ class OnepV1:
         self._resourceid = None
         self._loggedrequests = []
         self._session = None
-        self._transport = Transport(host, None if port is None else int(port), https,
-                                    self.httptimeout, agent)
+        self._transport = Transport(server_url(host, port, https), self.httptimeout, agent)
 
     def __repr__(self):
         return "<uonep_host.OnepV1 %s%s>" % (self._transport.base, self.url)

@@ -10,7 +10,7 @@ most `max_response` bytes of an answer.
 
     from uonep_host.transport import session, transport
     http = session()                           # keep-alive, TLS verified
-    link = transport("m2.exosite.com", http=http)
+    link = transport("https://m2.exosite.com", http=http)
     status, body = link.request("GET", "/timestamp")
 
     from uonep_host import Client
@@ -194,13 +194,12 @@ def session(verify=True, pool=POOL, user_agent=USER_AGENT, max_response=MAX_RESP
     return http
 
 
-def transport(host, port=None, https=True, timeout=10, user_agent=None, http=None,
-              verify=True):
-    """The core's Transport sending through a Session (a new one from
-    session(verify) unless `http` is given)."""
+def transport(server, timeout=10, user_agent=None, http=None, verify=True):
+    """The core's Transport to the server URL ("https://host:port") sending
+    through a Session (a new one from session(verify) unless `http` is given)."""
     if http is None:
         http = session(verify=verify)
-    return Transport(host, port, https, timeout, user_agent, http)
+    return Transport(server, timeout, user_agent, http)
 
 
 class Client(CoreClient):

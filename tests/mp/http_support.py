@@ -13,26 +13,13 @@ if os.getenv("UONEP_MPY"):
 CIK = "1" * 40
 SERVERS = json.loads(os.getenv("UONEP_HOSTILE") or "{}")
 CA = SERVERS.get("emulator_ca")
-BASE = 1700000000
+BASE = 1790000000
 
 
-class Clock:
-    """Valid from BASE; a test moves `unix` on."""
-
-    def __init__(self):
-        self.unix = BASE
-
-    def now(self):
-        return self.unix
-
-    def valid(self):
-        return True
-
-    def ticks_ms(self):
-        return time.ticks_ms()
-
-    def ticks_diff(self, later, earlier):
-        return time.ticks_diff(later, earlier)
+def manual_clock():
+    """A valid clock at BASE, moved on by the test."""
+    from uonep.manualclock import ManualClock
+    return ManualClock(BASE)
 
 
 def descriptors():
@@ -51,7 +38,7 @@ def tls_client(**options):
     """A Client of the TLS emulator, its CA pinned unless verify= says otherwise."""
     from uonep import Client
     options.setdefault("verify", CA)
-    return Client(CIK, host="127.0.0.1", port=SERVERS["emulator_tls"], timeout=10, **options)
+    return Client(CIK, "https://127.0.0.1:%d" % SERVERS["emulator_tls"], timeout=10, **options)
 
 
 def values_since(client, alias, start):

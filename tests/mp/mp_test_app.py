@@ -354,7 +354,7 @@ def test_memory_error_while_pushing_shrinks_requests_and_keeps_data():
 def test_an_error_in_the_cycle_neither_stops_sampling_nor_spins():
     device, board, logs, cik = _cik_app(14)
     device.start()
-    commit = device.client.commit
+    commit = device.uplink.commit
     failures = [3]
 
     def flaky(timestamp=None):
@@ -362,7 +362,7 @@ def test_an_error_in_the_cycle_neither_stops_sampling_nor_spins():
             failures[0] -= 1
             raise OSError(28, "ENOSPC")
         return commit(timestamp)
-    device.client.commit = flaky
+    device.uplink.commit = flaky
     device.run(HOUR)
     assert text(logs).count("error in cycle: OSError") == 3
     # Three samples failed to commit; the other 57 arrived, on schedule.

@@ -5,7 +5,7 @@
 import os
 import sys
 
-from emulator_control import address
+from emulator_control import url
 
 NEEDS_EMULATOR = True
 
@@ -15,13 +15,12 @@ def loaded():
 
 
 def test_a_push_loads_neither_then_each_loads_on_first_use():
-    from uonep import Client, Journal
-    host, port = address()
-    client = Client("1" * 40, host=host, port=port, https=False,
-                    journal=Journal(os.getenv("UONEP_TMP") + "/journal"))
-    client.add_value("temp", 21.5)
-    client.commit()
-    assert client.push()["sent"] == 1
+    from uonep import Client, Journal, Uplink
+    client = Client("1" * 40, url())
+    uplink = Uplink(client, Journal(os.getenv("UONEP_TMP") + "/journal"))
+    uplink.add_value("temp", 21.5)
+    uplink.commit()
+    assert uplink.push()["sent"] == 1
     assert "uonep.content" not in sys.modules and "uonep.dataapi" not in sys.modules, loaded()
     assert client.data_read(["temp"]) == {"temp": "21.5"}
     assert "uonep.dataapi" in sys.modules and "uonep.content" not in sys.modules, loaded()

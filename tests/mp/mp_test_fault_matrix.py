@@ -8,12 +8,13 @@ import json
 import os
 
 import requests
-from emulator_control import CIK, address, arm, clear, points
+from emulator_control import CIK, arm, clear, points, url
 
 from uonep import Client
 from uonep.errors import OnepError
-from uonep.forward import decode_commit
+from uonep.forward import Uplink, decode_commit
 from uonep.journal import Journal
+from uonep.manualclock import ManualClock
 
 NEEDS_EMULATOR = True
 HEAPSIZE = "4m"
@@ -33,23 +34,6 @@ KINDS = (
 ROUNDS = 17
 REQUESTS_PER_PUSH = 3
 COMMITS_PER_CYCLE = 6
-
-
-class Clock:
-    def __init__(self):
-        self.unix = 1790000000
-
-    def now(self):
-        return self.unix
-
-    def valid(self):
-        return True
-
-    def ticks_ms(self):
-        return self.unix * 1000
-
-    def ticks_diff(self, later, earlier):
-        return later - earlier
 
 
 class RecordingHTTP:
@@ -101,15 +85,16 @@ def _server_points(alias):
 
 def _cycle(client, clock, committed, refused, invalid):
     for step in range(COMMITS_PER_CYCLE):
-        clock.unix += 60
-        client.add_value("temp", float(clock.unix % 1000) / 4)
-        client.add_value("count", clock.unix % 977)
+        clock.advance(60)
+        now = clock.now()
+        client.add_value("temp", float(now % 1000) / 4)
+        client.add_value("count", now % 977)
         if invalid and step == COMMITS_PER_CYCLE // 2:
             client.add_value("count", "oops")  # the server refuses this point
-            refused.append(("count", clock.unix))
+            refused.append(("count", now))
         else:
-            committed.append(("count", clock.unix, clock.unix % 977))
-        committed.append(("temp", clock.unix, float(clock.unix % 1000) / 4))
+            committed.append(("count", now, now % 977))
+        committed.append(("temp", now, float(now % 1000) / 4))
         client.commit()
 
 
@@ -130,12 +115,10 @@ def _lost(committed, refused, journal, letters_seen):
 
 
 def test_fault_matrix():
-    host, port = address()
     http = RecordingHTTP()
-    clock = Clock()
+    clock = ManualClock(1790000000)
     journal = Journal(_journal_dir(), capacity_bytes=1 << 20)
-    client = Client(CIK, host=host, port=port, https=False, timeout=0.4, http=http,
-                    journal=journal, clock=clock)
+    client = Uplink(Client(CIK, url(), timeout=0.4, http=http), journal, clock)
     faults = recovered = lost = refused_total = 0
     resent_after_ack = []
     for _ in range(ROUNDS):

@@ -12,10 +12,11 @@
 import json
 import time
 
-from http_support import CA, SERVERS, Clock, descriptors, scratch, tls_client, values_since
+from http_support import CA, SERVERS, descriptors, manual_clock, scratch, tls_client, values_since
 
 from uonep import CertificateError, TransportError
 from uonep.http import HTTP
+from uonep.forward import Uplink
 from uonep.journal import Journal
 
 HELPER = "hostile"
@@ -30,14 +31,14 @@ def test_the_core_is_loaded_from_mpy():
 
 
 def test_a_default_client_refuses_the_self_signed_emulator_and_pushes_once_pinned():
-    clock = Clock()
-    start = clock.unix
+    clock = manual_clock()
+    start = clock.now()
     journal = Journal(scratch("pin"))
-    default = tls_client(verify=True, journal=journal, clock=clock)
+    default = Uplink(tls_client(verify=True), journal, clock)
     for step in range(5):
         default.add_value("status", "pinned %d" % step)
         default.commit()
-        clock.unix += 60
+        clock.advance(60)
     before = descriptors()
     try:
         default.push()
@@ -47,8 +48,8 @@ def test_a_default_client_refuses_the_self_signed_emulator_and_pushes_once_pinne
         raise AssertionError("a certificate no shipped CA signed was accepted")
     assert journal.stats()["pending"] == 5, journal.stats()
     assert descriptors() == before
-    pinned = tls_client(journal=journal, clock=clock)
-    assert pinned.push()["sent"] == 5
+    pinned = tls_client()
+    assert Uplink(pinned, journal, clock).push()["sent"] == 5
     assert values_since(pinned, "status", start) == ["pinned %d" % step for step in range(5)]
     pinned.transport.close()
     assert descriptors() == before

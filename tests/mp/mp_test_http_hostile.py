@@ -9,9 +9,10 @@
 # journal pushed to a good server then delivers every value exactly once.
 import time
 
-from http_support import BASE, CIK, SERVERS, Clock, descriptors, scratch, tls_client, values_since
+from http_support import BASE, CIK, SERVERS, descriptors, manual_clock, scratch, tls_client, values_since
 
 from uonep import Client, HTTPError, OnepError, ProtocolError, TransportError
+from uonep.forward import Uplink
 from uonep.journal import Journal
 
 HELPER = "hostile"
@@ -33,21 +34,20 @@ SLOW = ("stall", "drip_headers", "drip_body")
 
 
 def test_hostile_answers_end_in_time_in_documented_errors_and_lose_nothing():
-    clock = Clock()
+    clock = manual_clock()
     journal = Journal(scratch("hostile"))
     values = list(range(100, 120))
-    staging = Client(CIK, journal=journal, clock=clock)
+    staging = Uplink(Client(CIK), journal, clock)
     for value in values:
         staging.add_value("count", value)
         staging.commit()
-        clock.unix += 60
+        clock.advance(60)
     before = descriptors()
     for name, expected in sorted(EXPECTED.items()):
-        client = Client(CIK, host="127.0.0.1", port=SERVERS[name], https=False,
-                        timeout=DEADLINE, journal=journal, clock=clock)
+        client = Client(CIK, "http://127.0.0.1:%d" % SERVERS[name], timeout=DEADLINE)
         started = time.ticks_ms()
         try:
-            client.push()
+            Uplink(client, journal, clock).push()
         except OnepError as failure:
             caught = failure
         else:
@@ -67,7 +67,7 @@ def test_hostile_answers_end_in_time_in_documented_errors_and_lose_nothing():
         client.transport.close()
         assert descriptors() == before, name
         assert journal.stats()["pending"] == len(values), name
-    good = tls_client(journal=journal, clock=clock)
-    report = good.push()
+    good = tls_client()
+    report = Uplink(good, journal, clock).push()
     assert report["sent"] == len(values) and report["remaining"] == 0, report
     assert values_since(good, "count", BASE) == values

@@ -4,8 +4,9 @@
 # as in mp_test_push_heap.py, with this module compiled from source.
 import gc
 
-from http_support import Clock, scratch, tls_client
+from http_support import manual_clock, scratch, tls_client
 
+from uonep.forward import Uplink
 from uonep.journal import Journal
 
 HELPER = "hostile"
@@ -13,18 +14,18 @@ HEAPSIZE = "192k"
 
 
 def test_a_1000_point_push_is_one_tls_handshake():
-    clock = Clock()
-    client = tls_client(journal=Journal(scratch("thousand"), capacity_bytes=200000),
-                        clock=clock)
+    clock = manual_clock()
+    client = tls_client()
+    uplink = Uplink(client, Journal(scratch("thousand"), capacity_bytes=200000), clock)
     for step in range(1000):
-        client.add_value("temp", step / 4)
-        client.commit()
-        clock.unix += 1
+        uplink.add_value("temp", step / 4)
+        uplink.commit()
+        clock.advance(1)
     gc.collect()
-    report = client.push()
+    report = uplink.push()
     assert report["sent"] == 1000 and report["requests"] >= 5, report
     assert client.transport.http.connections == 1, client.transport.http.connections
-    client.push()
+    uplink.push()
     client.write("temp", 0.5)
     assert client.transport.http.connections == 1, client.transport.http.connections
     client.transport.close()

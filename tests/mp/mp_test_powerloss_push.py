@@ -32,13 +32,14 @@ import os
 import time
 
 import campaign
-from emulator_control import CIK, address
+from emulator_control import CIK, url
 from flashsim import FlashSim, cut_images, mount, unmount
 
 from uonep import Client, forward
 from uonep.errors import CallError, JournalError, RecordBatchError
-from uonep.forward import decode_commit
+from uonep.forward import Uplink, decode_commit
 from uonep.journal import Journal
+from uonep.manualclock import ManualClock
 
 NEEDS_EMULATOR = True
 HEAPSIZE = "6m"
@@ -221,27 +222,13 @@ class TrackedJournal(Journal):
 
 class TrackedClient(Client):
     def send_recordbatches(self, batches):
-        outcomes = Client.send_recordbatches(self, batches)
+        outcomes, size = Client.send_recordbatches(self, batches)
         for (resource, encoded), outcome in zip(batches, outcomes):
             TRACK.note_sent(resource, encoded, outcome)
-        return outcomes
+        return outcomes, size
 
 
-class Clock:
-    def now(self):
-        return BASE + TRACK.committed * STEP
-
-    def valid(self):
-        return True
-
-    def ticks_ms(self):
-        return 0
-
-    def ticks_diff(self, later, earlier):
-        return later - earlier
-
-
-CLOCK = Clock()
+CLOCK = ManualClock(BASE)
 
 
 def _boot_id():
@@ -253,17 +240,18 @@ def _boot_id():
 forward.new_boot_id = _boot_id
 
 
-def new_client(plan):
-    host, port = address()
-    journal = None if plan is None else TrackedJournal(MOUNT + "/j",
-                                                       capacity_bytes=plan.capacity)
-    return TrackedClient(CIK, host=host, port=port, https=False, timeout=10,
-                         journal=journal, clock=CLOCK)
+def new_client():
+    return TrackedClient(CIK, url(), timeout=10)
+
+
+def new_uplink(plan):
+    return Uplink(new_client(), TrackedJournal(MOUNT + "/j", capacity_bytes=plan.capacity),
+                  CLOCK)
 
 
 def scenario(plan, commits, last_push=True):
     """Commit and push; TRACK says how far it got."""
-    client = new_client(plan)
+    client = new_uplink(plan)
     pushes = 0
     for index in range(commits):
         if index % 7 == 0 and value_of("temp", index) is not None:
@@ -293,13 +281,13 @@ def finish(plan, flush=True, refill=None):
     journal's stats and dead letters (decoded), and the server's points of
     the window, per alias; then (flush) the window is emptied and given
     the points of refill, what the next run had sent before its cut."""
-    client = new_client(plan)
-    report = client.push()
-    journal = client.journal
+    uplink = new_uplink(plan)
+    report = uplink.push()
+    journal = uplink.journal
     stats = journal.stats()
     letters = [decode_commit(payload) for payload, _ in journal.dead_letters()]
     journal.close()
-    return report, stats, letters, read_window(client, flush, refill)
+    return report, stats, letters, read_window(new_client(), flush, refill)
 
 
 def read_window(client, flush=False, refill=None):
@@ -323,7 +311,7 @@ def read_window(client, flush=False, refill=None):
 def put_back(taken):
     """Store what a run had sent before its cut, as it was."""
     if taken:
-        read_window(new_client(None), False, taken)
+        read_window(new_client(), False, taken)
 
 
 def check(report, stats, letters, points):
@@ -525,7 +513,7 @@ def test_checker_flags_loss_corruption_and_duplicates():
     unmount(MOUNT)
     assert check(report, stats, letters, points) == (2, 0, 0)
     # Lost on the server.
-    client = new_client(None)
+    client = new_client()
     client.flush("count", newerthan=BASE + 2 * STEP - 1, olderthan=BASE + 2 * STEP + 1)
     points = read_window(client)
     assert check(report, stats, letters, points) == (3, 0, 0)
@@ -557,9 +545,9 @@ def test_checker_flags_loss_corruption_and_duplicates():
 
 
 def _ack_first_send(self, batch, report):
-    """A broken Forwarder._send: acknowledges before it dead-letters what
+    """A broken Uplink._send: acknowledges before it dead-letters what
     the server refused, so a cut in between loses the refused value."""
-    outcomes = self.client.send_recordbatches(batch.groups)
+    outcomes, _ = self.send(batch.groups)
     report["requests"] += 1
     self.journal.ack(batch.last)
     for (resource, encoded), outcome in zip(batch.groups, outcomes):
@@ -571,8 +559,8 @@ def _ack_first_send(self, batch, report):
 
 def test_campaign_catches_a_broken_forwarder():
     """The campaign itself, not only its checker, fails on a real bug."""
-    original = forward.Forwarder._send
-    forward.Forwarder._send = _ack_first_send
+    original = forward.Uplink._send
+    forward.Uplink._send = _ack_first_send
     try:
         WATCH["device"] = _devices()[0]
         WATCH["letters"] = []
@@ -584,6 +572,6 @@ def test_campaign_catches_a_broken_forwarder():
         for _, _, cut_lost, _, _ in cut_runs(FREQUENT, log, 1, start + 1, start + 3):
             lost += cut_lost
     finally:
-        forward.Forwarder._send = original
+        forward.Uplink._send = original
         WATCH["device"] = None
     assert lost > 0

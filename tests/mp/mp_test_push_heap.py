@@ -15,9 +15,11 @@ import gc
 import os
 
 import requests
-from emulator_control import CIK, address
+from emulator_control import CIK, url
 
 from uonep import Client, forward
+from uonep.forward import Uplink
+from uonep.manualclock import ManualClock
 from uonep.journal import BLOCK, Journal
 
 NEEDS_EMULATOR = True
@@ -38,20 +40,6 @@ def value_of(alias, index):
     if alias == "count":
         return index * 7919 % 1000003
     return "reading %04d ok" % (index % 10000)
-
-
-class Clock:
-    def now(self):
-        return BASE
-
-    def valid(self):
-        return True
-
-    def ticks_ms(self):
-        return 0
-
-    def ticks_diff(self, later, earlier):
-        return later - earlier
 
 
 class Meter:
@@ -95,10 +83,8 @@ class MeteredJournal(Journal):
             yield item
 
 
-def _client(journal):
-    host, port = address()
-    return Client(CIK, host=host, port=port, https=False, timeout=10, http=MeteredHTTP(),
-                  journal=journal, clock=Clock())
+def _client():
+    return Client(CIK, url(), timeout=10, http=MeteredHTTP())
 
 
 def commit_backlog(client, points, base):
@@ -134,12 +120,13 @@ def push_backlog(name, points, base):
     # Capacity for the whole backlog: nothing may be dropped to make room.
     journal = MeteredJournal(path, capacity_bytes=(points // len(ALIASES) + 256) * 128,
                              policy="refuse")
-    client = _client(journal)
-    commits = commit_backlog(client, points, base)
+    client = _client()
+    uplink = Uplink(client, journal, ManualClock(BASE))
+    commits = commit_backlog(uplink, points, base)
     backlog = journal.stats()["pending_bytes"]
     METER.start()
     free = gc.mem_free()
-    report = client.push()
+    report = uplink.push()
     METER.sample()
     high, samples = METER.high, METER.samples
     assert report["sent"] == points and report["remaining"] == 0, report

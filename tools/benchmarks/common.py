@@ -6,26 +6,6 @@ from flashsim import FlashSim, mount
 START = 1790000000
 
 
-class Clock:
-    """A valid clock that moves one minute per sample, so every sample has
-    its own timestamp (as a device sampling once a minute)."""
-
-    def __init__(self):
-        self.unix = START
-
-    def now(self):
-        return self.unix
-
-    def valid(self):
-        return True
-
-    def ticks_ms(self):
-        return self.unix * 1000
-
-    def ticks_diff(self, later, earlier):
-        return later - earlier
-
-
 def mount_flash(point, blocks=256):
     """A fresh simulated NOR flash with LittleFS at the ESP32 port's stock
     settings, mounted at `point`; returns the device (for its counters)."""

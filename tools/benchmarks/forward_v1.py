@@ -189,9 +189,10 @@ class Forwarder:
         failure = None
         kept = []
         if batch.groups:
-            outcomes = self.client.send_recordbatches(batch.groups)
+            # (The Client's send_recordbatches answers (outcomes, body bytes) now.)
+            outcomes, size = self.client.send_recordbatches(batch.groups)
             report["requests"] += 1
-            report["bytes"] += self.client.last_body_bytes
+            report["bytes"] += size
             for (resource, encoded), outcome in zip(batch.groups, outcomes):
                 if _may_pass(outcome):
                     failure = failure or outcome

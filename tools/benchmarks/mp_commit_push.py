@@ -4,23 +4,25 @@ Prints one JSON line: {"commits", "requests", "sent", "bytes"}."""
 import json
 import sys
 
-from common import Clock, aliases, value_for
+from common import START, aliases, value_for
 
 from uonep import Client
+from uonep.forward import Uplink
+from uonep.manualclock import ManualClock
 from uonep.journal import Journal
 
 
 def main(host, port, path, samples, dataports, push=True):
-    clock = Clock()
-    client = Client("1" * 40, host=host, port=port, https=False, timeout=10,
-                    journal=Journal(path), clock=clock)
+    clock = ManualClock(START)
+    client = Uplink(Client("1" * 40, "http://%s:%d" % (host, port), timeout=10), Journal(path),
+                    clock)
     names = aliases(dataports)
     commits = samples // dataports
     for step in range(commits):
         for name in names:
             client.add_value(name, value_for(name, step))
         client.commit()
-        clock.unix += 60
+        clock.advance(60)
     report = {"commits": commits, "requests": 0, "sent": 0, "bytes": 0}
     if push:
         report.update(client.push())

@@ -6,6 +6,5 @@ import sys
 
 from uonep import Client
 
-host, port = sys.argv[1].rsplit("//", 1)[1].split(":")
-client = Client("2" * 40, host=host, port=int(port), https=False, timeout=10)
+client = Client("2" * 40, sys.argv[1], timeout=10)
 print("downloaded %d" % client.content_download("acme", "m1", sys.argv[2], sys.argv[3]))

@@ -13,7 +13,7 @@ from uonep import Client
 
 
 def main(host, port, mode, samples, dataports):
-    client = Client("1" * 40, host=host, port=port, https=False, timeout=10)
+    client = Client("1" * 40, "http://%s:%d" % (host, port), timeout=10)
     names = aliases(dataports)
     for step in range(samples):
         values = {name: value_for(name, step) for name in names}

@@ -4,9 +4,9 @@ Prints "pushed <n>" on success."""
 import sys
 
 from uonep import Client
+from uonep.forward import Uplink
 from uonep.journal import Journal
 
 journal = Journal(sys.argv[3])   # "auto", as the journal was made
-client = Client("1" * 40, host=sys.argv[1], port=int(sys.argv[2]), https=False, timeout=10,
-                journal=journal)
-print("pushed %d" % client.push()["sent"])
+client = Client("1" * 40, "http://%s:%s" % (sys.argv[1], sys.argv[2]), timeout=10)
+print("pushed %d" % Uplink(client, journal).push()["sent"])

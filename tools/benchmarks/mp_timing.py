@@ -15,9 +15,11 @@ import time
 import forward_v1
 import journal_v1
 import requests
-from common import START, Clock, mount_flash
+from common import START, mount_flash
 
 from uonep import Client, forward
+from uonep.forward import Uplink
+from uonep.manualclock import ManualClock
 from uonep.journal import Journal
 
 REPEATS = 9
@@ -40,44 +42,43 @@ def timed(function):
 
 def uonep_run(host, port, path, old, start):
     """(commit, push) microseconds per sample of one repeat."""
-    clock = Clock()
-    clock.unix = start
+    clock = ManualClock(start)
     journal = (journal_v1 if old else sys.modules["uonep.journal"]).Journal(
         path, capacity_bytes=65536)
-    client = Client("1" * 40, host=host, port=port, https=False, timeout=10,
-                    journal=journal, clock=clock)
+    client = Client("1" * 40, "http://%s:%d" % (host, port), timeout=10)
+    uplink = Uplink(client, journal, clock)
+    pusher = uplink
     if old:
         # uonep 0.1's path: JSON records, its Forwarder.
-        client._forwarder = forward_v1.Forwarder(client, journal, forward.new_boot_id(), clock)
+        pusher = forward_v1.Forwarder(client, journal, uplink.boot, clock)
     encode = forward.encode_commit
     forward.encode_commit = forward_v1.encode_commit if old else encode
 
     def commits():
         for step in range(SAMPLES):
-            client.add_value("temp", 20.0 + step / 8)
-            client.commit()
-            clock.unix += 60
+            uplink.add_value("temp", 20.0 + step / 8)
+            uplink.commit()
+            clock.advance(60)
     try:
         commit = timed(commits) / SAMPLES
     finally:
         forward.encode_commit = encode
-    push = timed(client.push) / SAMPLES
+    push = timed(pusher.push) / SAMPLES
     assert journal.stats()["pending"] == 0
     journal.close()
     return commit, push
 
 
 def naive_run(url, start):
-    clock = Clock()
-    clock.unix = start
+    clock = ManualClock(start)
 
     def commits():
         for step in range(SAMPLES):
             with open("/timing/base.json", "a") as f:
-                f.write(json.dumps([clock.unix + step * 60, 20.0 + step / 8]) + "\n")
+                f.write(json.dumps([clock.now() + step * 60, 20.0 + step / 8]) + "\n")
 
     with open("/timing/pending.json", "w") as f:
-        f.write(json.dumps([[clock.unix + step * 60, 20.0 + step / 8]
+        f.write(json.dumps([[clock.now() + step * 60, 20.0 + step / 8]
                             for step in range(SAMPLES)]))
 
     def push():

@@ -7,9 +7,11 @@ Prints "pushed" and one JSON line: {"sent", "requests", "pushes", "connections"}
 import json
 import sys
 
-from common import Clock
+from common import START
 
 from uonep import Client
+from uonep.forward import Uplink
+from uonep.manualclock import ManualClock
 from uonep.journal import Journal
 
 
@@ -18,16 +20,16 @@ def main(host, port, ca, path, samples, every, mode):
     if mode == "requests":
         import requests
         http = requests
-    clock = Clock()
-    client = Client("1" * 40, host=host, port=port, timeout=30, verify=ca, http=http,
-                    journal=Journal(path, capacity_bytes=samples * 160 + 65536), clock=clock)
+    clock = ManualClock(START)
+    client = Client("1" * 40, "https://%s:%d" % (host, port), timeout=30, verify=ca, http=http)
+    uplink = Uplink(client, Journal(path, capacity_bytes=samples * 160 + 65536), clock)
     report = {"sent": 0, "requests": 0, "pushes": 0, "connections": None}
     for step in range(samples):
-        client.add_value("temp", 20.0 + (step % 100) / 8)
-        client.commit()
-        clock.unix += 60
+        uplink.add_value("temp", 20.0 + (step % 100) / 8)
+        uplink.commit()
+        clock.advance(60)
         if (step + 1) % every == 0:
-            pushed = client.push()
+            pushed = uplink.push()
             report["sent"] += pushed["sent"]
             report["requests"] += pushed["requests"]
             report["pushes"] += 1
