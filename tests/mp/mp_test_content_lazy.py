@@ -22,6 +22,9 @@ def test_a_push_loads_neither_then_each_loads_on_first_use():
     uplink.commit()
     assert uplink.push()["sent"] == 1
     assert "uonep.content" not in sys.modules and "uonep.dataapi" not in sys.modules, loaded()
+    # Nor the management procedures (create, share, ...): uonep.admin.
+    client.write("temp", 21.5)
+    assert "uonep.admin" not in sys.modules, loaded()
     assert client.data_read(["temp"]) == {"temp": "21.5"}
     assert "uonep.dataapi" in sys.modules and "uonep.content" not in sys.modules, loaded()
     from uonep.errors import AuthError

@@ -305,3 +305,44 @@ def test_pre_encoded_recordbatches_equal_the_generic_encoder():
     credentials = rpc.auth(CIK)
     assert rpc.encode_recordbatches(credentials, batches) == \
         rpc.encode_request(credentials, calls, [1, 2, 3])
+
+
+def test_a_bad_cik_error_says_what_is_wrong_without_quoting_it():
+    from uonep import Client
+    secret = "5EC7E75EC7E75EC7E75EC7E75EC7E75EC7E75EC7"
+    for cik, said in ((secret, "uppercase"), (secret.lower()[:39] + "g", "other than 0-9"),
+                      (secret.lower()[:12], "got 12 characters"), (12, "got int")):
+        failure = raises(ValidationError, Client, cik)
+        assert said in str(failure), str(failure)
+        assert str(cik) not in str(failure) and str(cik).lower() not in str(failure)
+
+
+def test_a_server_is_one_url_and_a_url_given_as_host_is_refused():
+    from uonep import Client
+    from uonep.transport import parse_server
+    assert parse_server("https://m2.exosite.com") == (True, "m2.exosite.com", None)
+    assert parse_server("http://127.0.0.1:8080/") == (False, "127.0.0.1", 8080)
+    assert repr(Client(CIK, "http://127.0.0.1:80")) == "<uonep.Client http://127.0.0.1>"
+    assert repr(Client(CIK, host="h", port="8443")) == "<uonep.Client https://h:8443>"
+    for url in ("127.0.0.1:8080", "ftp://h", "http://", "http://h:x", "http://h:70000",
+                "http://h/path", "http://user:pw@h", None):
+        failure = raises(ValidationError, Client, CIK, url)
+        assert "server must be a URL" in str(failure)
+        assert "pw" not in str(failure)
+    failure = raises(ValidationError, Client, CIK, host="http://127.0.0.1:8080")
+    assert "server=" in str(failure)
+
+
+def test_management_builders_load_on_first_use_and_rpc_still_reaches_them():
+    import sys
+    from uonep import Client
+    client = Client(CIK, "http://127.0.0.1:9")
+    batch = client.batch()
+    assert batch.info() == 0 and batch.listing(["dataport"]) == 1
+    assert batch.calls == [("info", [{"alias": ""}, {}]),
+                           ("listing", [{"alias": ""}, ["dataport"], {}])]
+    assert "uonep.admin" in sys.modules
+    assert rpc.create("dataport", {"format": "float"}) == ("create",
+                                                           ["dataport", {"format": "float"}])
+    raises(AttributeError, getattr, client, "no_such_procedure")
+    raises(AttributeError, getattr, rpc, "no_such_builder")

@@ -1,0 +1,159 @@
+"""uonep.forward.Uplink inside MicroPython against a fake sender (the true
+edge: what would go on the wire), with the real Journal on the unix port's
+file system and the ManualClock: staging, commits, the push report, what is
+kept, dead-lettered or acknowledged for each kind of answer."""
+import json
+import os
+
+from check import raises
+
+from uonep.errors import CallError, RecordBatchError, TransportError, ValidationError
+from uonep.forward import Uplink, decode_commit
+from uonep.journal import Journal
+from uonep.manualclock import UNSET, ManualClock
+
+HEAPSIZE = "256k"
+NOW = 1790000000
+
+
+class FakeSender:
+    """Records each request's groups as [resource, [[ts, value], ...]] and
+    answers from a script: per request, a list of outcomes by resource
+    (None: "ok") or an exception to raise."""
+
+    def __init__(self):
+        self.requests = []
+        self.script = []
+
+    def __call__(self, groups):
+        sent = [[resource, json.loads(b"[" + bytes(points) + b"]")]
+                for resource, points in groups]
+        self.requests.append(sent)
+        answer = self.script.pop(0) if self.script else {}
+        if isinstance(answer, Exception):
+            raise answer
+        return [answer.get(resource) for resource, _ in groups], 100 * len(groups)
+
+
+_count = [0]
+
+
+def uplink(clock=None):
+    _count[0] += 1
+    journal = Journal("%s/uplink%d" % (os.getenv("UONEP_TMP"), _count[0]))
+    sender = FakeSender()
+    return Uplink(sender, journal, clock or ManualClock(NOW)), sender
+
+
+def test_staging_last_value_wins_and_bad_input_is_refused_before_the_journal():
+    link, sender = uplink()
+    assert link.commit() == 0
+    link.add_value("temp", 1.0)
+    link.add_value("temp", 2.5)
+    link.add_value({"alias": "count"}, 7)
+    raises(ValidationError, link.add_value, "temp", float("nan"))
+    raises(ValidationError, link.add_value, "", 1)
+    assert link.commit() == 2
+    [(_, payload)] = list(link.journal.pending())
+    timestamp, _, _, points = decode_commit(payload)
+    assert timestamp == NOW and sorted(points) == [["count", 7], ["temp", 2.5]]
+    report = link.push()
+    assert report == {"sent": 2, "requests": 1, "bytes": 200, "dead_lettered": 0,
+                      "remaining": 0}, report
+    assert sorted(sender.requests[0]) == [["count", [[NOW, 7]]], ["temp", [[NOW, 2.5]]]]
+    assert link.push()["requests"] == 0
+
+
+def test_sent_counts_delivered_points_and_dead_letters_apart():
+    link, sender = uplink()
+    for step in range(3):
+        link.add_value("temp", float(step))
+        link.add_value("bad", "x")
+        link.commit()
+    sender.script = [{"bad": CallError("recordbatch", 2, "invalid")}]
+    report = link.push()
+    assert report["sent"] == 3 and report["dead_lettered"] == 3, report
+    assert len(list(link.journal.dead_letters())) == 3
+    assert link.journal.stats()["pending"] == 0
+
+
+def test_a_partly_refused_recordbatch_dead_letters_only_the_refused_points():
+    link, sender = uplink()
+    clock = link.clock
+    for step in range(4):
+        link.add_value("temp", float(step))
+        link.commit()
+        clock.advance(60)
+    sender.script = [{"temp": RecordBatchError("recordbatch", 1, [[NOW + 60, "invalid"]])}]
+    report = link.push()
+    assert report["sent"] == 3 and report["dead_lettered"] == 1, report
+    [(payload, reason)] = list(link.journal.dead_letters())
+    assert reason == "invalid" and decode_commit(payload)[0] == NOW + 60
+
+
+def test_a_call_that_may_pass_later_is_kept_and_its_error_raised():
+    link, sender = uplink()
+    link.add_value("temp", 1.0)
+    link.add_value("count", 1)
+    link.commit()
+    sender.script = [{"count": CallError("recordbatch", 2, "fail")}]
+    failure = raises(CallError, link.push)
+    assert failure.status == "fail"
+    # temp went through and is not sent again; count waits in the journal.
+    report = link.push()
+    assert report["sent"] == 1 and sender.requests[-1] == [["count", [[NOW, 1]]]], sender.requests
+
+
+def test_no_answer_keeps_everything_for_the_next_push():
+    link, sender = uplink()
+    for step in range(5):
+        link.add_value("temp", float(step))
+        link.commit()
+    sender.script = [TransportError("down")]
+    raises(TransportError, link.push)
+    assert link.journal.stats()["pending"] == 5
+    assert link.push()["sent"] == 5
+    assert sender.requests[0] == sender.requests[1]
+
+
+def test_max_points_and_max_bytes_bound_each_push_and_each_request():
+    link, sender = uplink()
+    for step in range(50):
+        link.add_value("temp", float(step))
+        link.commit()
+        link.clock.advance(1)
+    report = link.push(max_points=20)
+    assert report["sent"] == 20 and report["remaining"] == 30, report
+    report = link.push(max_bytes=300)
+    assert report["sent"] == 30 and report["requests"] > 1, report
+    values = [value for request in sender.requests for _, points in request
+              for _, value in points]
+    assert values == [float(step) for step in range(50)]
+
+
+def test_untimed_commits_are_dated_from_their_ticks_at_push():
+    clock = ManualClock(UNSET)
+    link, sender = uplink(clock)
+    link.add_value("temp", 1.0)
+    link.commit()
+    clock.advance(90)
+    # Pushed before the clock is set: a time relative to the server's now.
+    sender.script = [TransportError("down")]
+    raises(TransportError, link.push)
+    assert sender.requests[0] == [["temp", [[-90, 1.0]]]], sender.requests
+    clock.set_unix_time(NOW)
+    clock.advance(10)
+    assert link.push()["sent"] == 1
+    assert sender.requests[1] == [["temp", [[NOW + 10 - 100, 1.0]]]], sender.requests
+
+
+def test_a_client_is_a_sender_too():
+    from uonep import Client
+    client = Client("1" * 40, "http://127.0.0.1:9")
+    link = Uplink(client, Journal(os.getenv("UONEP_TMP") + "/as-client"), ManualClock(NOW))
+    link.add_value("temp", 1.0)
+    link.commit()
+    # Nothing listens on port 9: the Client's own error, the data kept.
+    raises(TransportError, link.push)
+    assert link.journal.stats()["pending"] == 1
+
