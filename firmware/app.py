@@ -140,9 +140,7 @@ class App:
         if self.journal is not None:
             self.journal.close()
             self.journal = None
-        unmount = getattr(self.board, "unmount_storage", None)
-        if unmount is not None:
-            unmount(self.profile["storage"]["mount"])
+        self.board.unmount_storage(self.profile["storage"]["mount"])
 
     def restart(self):
         """What waking from deep sleep does: RAM state gone, flash kept."""

@@ -11,6 +11,7 @@ include("$(PORT_DIR)/boards/manifest.py")
 package("uonep")
 module("app.py")
 module("appconfig.py")
+module("boardbase.py")
 module("profilecheck.py")
 # The board glue of the ESP32 family; a board of your own: change the folder.
 module("board.py", base_path="../boards/esp32")

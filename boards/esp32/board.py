@@ -1,13 +1,5 @@
-"""Board glue for ESP32-family boards (ESP32, ESP32-S3, ESP32-C3 ...).
-
-Every board glue has this interface, used by firmware/app.py:
-    Board(profile, log=None)
-    clock() -> uonep.clock.Clock-like     sleep(mode, seconds)
-    sync_time(ntp_host) -> bool           wifi_connect(ssid, password, timeout) -> bool
-    wifi_connected() -> bool              http(verify) -> requests-like object
-    sensor(spec) -> function() -> value   watchdog(timeout) -> object with feed()
-    unique_id() -> hex str                mount_storage(path)
-    memory() -> (bytes free in the Python heap, bytes it could still grow by)
+"""Board glue for ESP32-family boards (ESP32, ESP32-S3, ESP32-C3 ...): the
+contract firmware/boardbase.py documents, on ESP32 hardware.
 
 Sensors: "mcu_temperature" (esp32.mcu_temperature() on S2/S3/C3/C6, else
 esp32.raw_temperature() converted from Fahrenheit on the original ESP32)
@@ -22,24 +14,19 @@ import time
 import esp32
 import machine
 
-from uonep.clock import Clock
+import boardbase
 
 _ATTENUATIONS = {"0dB": 0, "2.5dB": 1, "6dB": 2, "11dB": 3}
 
 
-class Board:
+class Board(boardbase.Board):
     """An ESP32 running MicroPython; see the module docstring."""
 
     def __init__(self, profile, log=None):
-        self.profile = profile
-        self.log = log or print
+        super().__init__(profile, log)
         self._wlan = None
         self._watchdog = None
         self._http = None
-        self._clock = Clock()
-
-    def clock(self):
-        return self._clock
 
     def sleep(self, mode, seconds):
         milliseconds = int(seconds * 1000)
@@ -109,9 +96,6 @@ class Board:
 
     def unique_id(self):
         return binascii.hexlify(machine.unique_id()).decode()
-
-    def mount_storage(self, path):
-        """The flash file system is mounted at boot; nothing to do."""
 
     def memory(self):
         """The Python heap grows on demand from the IDF heap (MicroPython

@@ -12,55 +12,33 @@
   ("faults": [[at, {...}], ...]);
 - sensors: a "simulated" signal (a slow sine plus a little noise).
 
-The interface is the one every board glue has (see boards/esp32/board.py).
+The interface is the one every board glue has (firmware/boardbase.py).
 """
 
-import gc
 import math
 import os
 import vfs
+
+import boardbase
+from uonep.manualclock import ManualClock
 
 # blockdev.py sits next to this file (the app puts this folder on sys.path).
 import blockdev  # type: ignore[import-not-found]
 
 # Where the simulated world starts when the profile does not say: 2025-01-01.
 WORLD_START = 1735689600
-# A board's RTC after power-on: 2000-01-01, "not set".
-RTC_START = 946684800
 
 
-class SimClock:
-    """uonep.clock.Clock's interface on simulated time, plus advance()."""
+class SimClock(ManualClock):
+    """The board's clock on simulated time: a ManualClock whose RTC starts
+    unset, plus the simulated world's true time (what the server's clock says)."""
 
     def __init__(self, world_start=WORLD_START):
+        super().__init__()
         self.world_start = world_start
-        self.elapsed_ms = 0
-        self.rtc_offset = RTC_START
-
-    def advance(self, seconds):
-        self.elapsed_ms += int(seconds * 1000)
 
     def world(self):
-        """The simulated world's true Unix time (what the server's clock says)."""
-        return self.world_start + self.elapsed_ms // 1000
-
-    def now(self):
-        return self.rtc_offset + self.elapsed_ms // 1000
-
-    def valid(self):
-        return self.now() >= 1704067200
-
-    def set_unix_time(self, seconds):
-        self.rtc_offset = int(seconds) - self.elapsed_ms // 1000
-
-    def ticks_ms(self):
-        return self.elapsed_ms
-
-    def ticks_diff(self, later, earlier):
-        return later - earlier
-
-    def ticks_add(self, ticks, delta):
-        return ticks + delta
+        return self.world_start + self.ticks // 1000
 
 
 class SimWatchdog:
@@ -99,13 +77,12 @@ class SimHTTP:
         return board.requests_module().request(method, url, **options)
 
 
-class Board:
+class Board(boardbase.Board):
     """The unix port as a board; see the module docstring."""
 
     def __init__(self, profile, log=None):
-        self.profile = profile
+        super().__init__(profile, log)
         self.simulation = profile.get("simulation") or {}
-        self.log = log or print
         self.sim_clock = SimClock(self.simulation.get("world_start", WORLD_START))
         self.outages = [list(item) for item in self.simulation.get("outages", [])]
         self.faults = [list(item) for item in self.simulation.get("faults", [])]
@@ -156,7 +133,7 @@ class Board:
 
     def start_outage(self, seconds):
         """Take WiFi down now for `seconds` of simulated time."""
-        start = self.sim_clock.elapsed_ms // 1000
+        start = self.sim_clock.ticks // 1000
         self.outages.append([start, seconds])
         self._follow_schedule()
 
@@ -202,7 +179,7 @@ class Board:
         period = spec.get("period", 3600)
 
         def read():
-            seconds = self.sim_clock.elapsed_ms / 1000
+            seconds = self.sim_clock.ticks / 1000
             noise = (int.from_bytes(os.urandom(1), "little") - 128) / 1280
             return round(middle + amplitude * math.sin(2 * math.pi * seconds / period) +
                          noise, 2)
@@ -215,11 +192,6 @@ class Board:
 
     def unique_id(self):
         return self.simulation.get("unique_id", "a4cf12b3c4d5")
-
-    def memory(self):
-        """(bytes free in the Python heap, bytes it could still grow by):
-        the unix port's heap is the fixed -X heapsize."""
-        return gc.mem_free(), 0
 
     def mount_storage(self, path):
         """Mount LittleFS from the image file at `path`, formatting it on first use."""
@@ -247,7 +219,7 @@ class Board:
     # -- the simulated world -----------------------------------------------------
 
     def _follow_schedule(self):
-        now = self.sim_clock.elapsed_ms // 1000
+        now = self.sim_clock.ticks // 1000
         inside = False
         for start, length in self.outages:
             if start <= now < start + length:
