@@ -21,46 +21,15 @@ import sys
 import time
 
 import appconfig
-from uonep import Client, provision
-from uonep import clock as clocks
-from uonep.errors import (AuthError, HTTPError, JournalFullError, ProtocolError,
-                          ProvisionError)
-from uonep.forward import MAX_BYTES, Uplink
+from connection import Connection, iso
+from sampling import Sampler
+from scheduler import Scheduler
+from uonep import Client
+from uonep.forward import Uplink
 
 # Sent in place of a CIK before activation; never leaves the device because
 # nothing is pushed until a real CIK is set.
 _NO_CIK = "0" * 40
-# Request body bounds for push: the core's default, halved on MemoryError
-# down to this floor, back to the default once a push succeeds.
-MIN_PUSH_BYTES = 512
-
-
-class Backoff:
-    """Capped exponential backoff: base, 2*base, 4*base ... cap seconds."""
-
-    def __init__(self, base, cap):
-        self.base = base
-        self.cap = cap
-        self.failures = 0
-
-    def fail(self):
-        """Count a failure; return the seconds to wait before the next try."""
-        self.failures += 1
-        return self.delay()
-
-    def delay(self):
-        if not self.failures:
-            return 0
-        return min(self.cap, self.base * (1 << min(self.failures - 1, 16)))
-
-    def reset(self):
-        self.failures = 0
-
-
-def iso(seconds):
-    """Unix seconds as 2024-05-01T12:00:00Z."""
-    fields = time.gmtime(int(seconds) - clocks.epoch_offset())
-    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % fields[:6]
 
 
 class App:
@@ -68,10 +37,17 @@ class App:
 
     profile: the merged board profile (appconfig.load_profile). secrets_path:
     the secrets file (re-read until it is usable). board: the glue object
-    (boards/NAME/board.py Board). clock: uonep.clock.Clock-like (default
-    board.clock()). sleep: function(mode, seconds) (default board.sleep).
+    (a boardbase.Board). clock: a uonep.clock.Clock (default board.clock()).
+    sleep: function(mode, seconds) (default board.sleep).
     journal_factory: function(path, capacity_bytes, policy) -> Journal.
     log: function(text) (default print).
+
+    The loop's jobs, each a module: sampling (Sampler), the network state
+    machine (Connection: WiFi, clock, CIK, push, backoff) and the
+    Scheduler that says when each is due. `steps` lists what each cycle
+    runs, in order, as (due, run) pairs of functions: a new job (a
+    firmware update check, remote settings) is one more pair appended
+    after start().
     """
 
     def __init__(self, profile, secrets_path, board, clock=None, sleep=None,
@@ -84,8 +60,11 @@ class App:
         self.sleep_function = sleep or board.sleep
         self.journal_factory = journal_factory
         self.print = log or print
-        wifi = profile["wifi"]
-        self.backoff = Backoff(wifi["backoff_base"], wifi["backoff_cap"])
+        self.scheduler = Scheduler(self.clock)
+        self.sampler = Sampler(self)
+        self.connection = Connection(self)
+        self.steps = [(self.sample_due, self.sample), (self.secrets_due, self.load_secrets),
+                      (self.connection.due, self.connection.run)]
         self.client = None
         self.uplink = None
         self.journal = None
@@ -93,22 +72,11 @@ class App:
         self.secrets = None
         self.config_error = None
         self.cik = None
-        self.sensors = []
         self.state = "boot"
         self.boots = 0
-        self.samples = 0
-        self.committed = 0
-        self.refused = 0
-        self.pushes = 0
         self.errors = 0
         self.last_error = None
-        self.last_push = None
-        self.last_push_time = None
-        self._started = 0
-        self._next_sample = 0
-        self._next_network = 0
-        self._last_status = None
-        self.push_bytes = MAX_BYTES
+        self.started = 0
 
     # -- life cycle ----------------------------------------------------------
 
@@ -116,16 +84,16 @@ class App:
         """Mount storage, open the journal, read the secrets, start the
         watchdog: everything a boot does before the first sample."""
         self.boots += 1
-        self._started = self.clock.ticks_ms()
-        self._next_sample = self._started
-        self._next_network = self._started
+        self.started = self.clock.ticks_ms()
+        self.scheduler.at("sample", self.started)
+        self.scheduler.at("network", self.started)
         self.state = "boot"
         profile = self.profile
         self.board.mount_storage(profile["storage"]["mount"])
         self.journal = self._open_journal()
-        self.client = self._new_client(self.profile["server"], self.profile["verify"])
+        self.client = self._new_client(profile["server"], profile["verify"])
         self.uplink = Uplink(self._send, self.journal, self.clock)
-        self.sensors = self._build_sensors()
+        self.sampler.build()
         self.load_secrets()
         if profile["watchdog"]:
             self.watchdog = self.board.watchdog(profile["watchdog"])
@@ -154,7 +122,7 @@ class App:
         if run_for is None:
             run_for = self.profile["run_for"]
         started = self.clock.ticks_ms()
-        while run_for is None or self._since(started) < run_for * 1000:
+        while run_for is None or self.scheduler.since(started) < run_for * 1000:
             try:
                 self._rest_safely(self.cycle())
             except Exception as failure:
@@ -166,8 +134,8 @@ class App:
         a bug): log it, then wait for the next sample slot, the network a
         sample interval; the loop goes on and never spins."""
         try:
-            self._note_error("loop", failure)
-            self._schedule_network(self.profile["sample_interval"])
+            self.note_error("loop", failure)
+            self.scheduler.after("network", self.profile["sample_interval"])
             self.rest(max(1, self.seconds_to_next()))
         except Exception:
             time.sleep(1)
@@ -182,10 +150,10 @@ class App:
         except Exception as failure:
             # Keep sampling on schedule whatever failed; only the network
             # side waits out the backoff.
-            self._note_error("cycle", failure)
+            self.note_error("cycle", failure)
             gc.collect()
-            delay = self.backoff.fail()
-            self._schedule_network(delay)
+            delay = self.connection.backoff.fail()
+            self.scheduler.after("network", delay)
             if self.journal is None:
                 # No storage to sample into: try the start again later,
                 # not in a loop that floods the log.
@@ -202,24 +170,18 @@ class App:
                 self.start()
             if self.config_error is None and self.journal.stats()["pending"]:
                 self.log("run over: pushing the rest of the backlog")
-                self.network()
+                self.connection.run()
         except Exception as failure:
-            self._note_error("final push", failure)
+            self.note_error("final push", failure)
         self.log("run over: %s" % _summary(self.status()))
 
     def step(self):
-        """One cycle: sample if due, network work if due. Returns the seconds
-        until something is due again."""
+        """One cycle: feed the watchdog, then every step that is due.
+        Returns the seconds until something is due again."""
         self.feed()
-        if self._since(self._next_sample) >= 0:
-            # The slot is used up whatever becomes of the sample: a commit
-            # that fails is tried again at the next slot, not every second.
-            self._schedule_sample()
-            self.sample()
-        if self.config_error is not None:
-            self.load_secrets()
-        if self.network_due():
-            self.network()
+        for due, run in self.steps:
+            if due():
+                run()
         return self.seconds_to_next()
 
     def rest(self, seconds):
@@ -246,207 +208,49 @@ class App:
             self.rest(seconds)
         except Exception as failure:
             # A sleep mode the chip refuses must not end the loop: wait awake.
-            self._note_error("sleep", failure)
+            self.note_error("sleep", failure)
             self.sleep_function("none", max(1, seconds))
 
     def feed(self):
         if self.watchdog is not None:
             self.watchdog.feed()
 
-    # -- sampling ------------------------------------------------------------
-
-    def sample(self):
-        """Read every sensor and commit the values as one journal record."""
-        self.samples += 1
-        shown = []
-        for alias, read in self.sensors:
-            try:
-                value = read()
-                if value is not None:
-                    self.uplink.add_value(alias, value)
-                    shown.append("%s=%s" % (alias, value))
-            except Exception as failure:
-                # One broken sensor must not cost the others' readings.
-                self._note_error("sensor %s" % alias, failure)
-        try:
-            self.uplink.commit()
-        except JournalFullError:
-            self.refused += 1
-            self.log("journal full (policy refuse): sample %d not stored, %s" % (
-                self.samples, self.journal.stats()))
-            return
-        self.committed += 1
-        self.log("sample %d committed: %s" % (self.samples, " ".join(shown)))
-
-    def _schedule_sample(self):
-        interval = int(self.profile["sample_interval"] * 1000)
-        self._next_sample = self._add(self._next_sample, interval)
-        if self._since(self._next_sample) > interval:
-            # Fell far behind (a long push, a stall): skip, do not burst.
-            self._next_sample = self._add(self.clock.ticks_ms(), interval)
-
-    def _build_sensors(self):
-        sensors = []
-        for spec in self.profile["sensors"]:
-            try:
-                sensors.append((spec["alias"], self._sensor(spec)))
-            except Exception as failure:
-                self._note_error("sensor %s (%s)" % (spec["alias"], spec["kind"]), failure)
-        return sensors
-
-    def _sensor(self, spec):
-        kind = spec["kind"]
-        if kind == "counter":
-            return lambda: self.samples
-        if kind == "uptime":
-            return lambda: self._since(self._started) // 1000
-        if kind == "status":
-            return self._status_change
-        return self.board.sensor(spec)
-
-    def _status_change(self):
-        """The app's state word, committed only when it changed."""
-        if self.state == self._last_status:
-            return None
-        self._last_status = self.state
-        return self.state
-
-    # -- network ---------------------------------------------------------------
-
-    def network_due(self):
-        """Whether to bring the network up now: a batch is due, the backlog
-        grew, the clock or the CIK is missing; never during a backoff."""
-        if self.config_error is not None or self._since(self._next_network) < 0:
-            return False
-        if self.cik is None or not self.clock.valid():
-            return True
-        push = self.profile["push"]
-        stats = self.journal.stats()
-        if not stats["pending"]:
-            return False
-        # Counted in the journal, not in RAM: a deep-sleep board reboots
-        # every cycle and remembers only what is on flash.
-        if stats["pending"] >= push["every_samples"] or self.backoff.failures:
-            return True
-        if stats["pending_bytes"] >= push["backlog_bytes"]:
-            return True
-        last = self.last_push_time if self.last_push_time is not None else self._started
-        return self._since(last) >= push["max_interval"] * 1000
-
-    def network(self):
-        """WiFi, clock, CIK, push, in that order; a failure backs off."""
-        try:
-            if not self.connect_wifi():
-                return
-            if not self.clock.valid():
-                self.set_clock()
-            if self.cik is None:
-                self.activate()
-            self.push()
-        except MemoryError as failure:
-            # A fragmented heap: smaller requests need smaller buffers.
-            self.push_bytes = max(MIN_PUSH_BYTES, self.push_bytes // 2)
-            self.log("low memory: pushing in requests of at most %d bytes" % self.push_bytes)
-            self._network_failed(failure)
-        except Exception as failure:
-            # OnepError, or anything a network library raised unwrapped:
-            # either way the data stays in the journal and the retry waits.
-            self._network_failed(failure)
-
-    def connect_wifi(self):
-        if self.board.wifi_connected():
-            return True
-        ssid = self.secrets["wifi"]["ssid"]
-        self.log("wifi: connecting to %s" % ssid)
-        if self.board.wifi_connect(ssid, self.secrets["wifi"].get("password", ""),
-                                   self.profile["wifi"]["timeout"]):
-            self.log("wifi: connected")
-            return True
-        self.state = "offline"
-        delay = self.backoff.fail()
-        self._schedule_network(delay)
-        self.log("wifi: cannot connect to %s; retry in %ds, backlog %d commits kept" % (
-            ssid, delay, self.journal.stats()["pending"]))
-        return False
-
-    def set_clock(self):
-        """NTP first; else the server's /timestamp."""
-        try:
-            if self.board.sync_time(self.profile["ntp"]["host"]):
-                self.log("clock: set from NTP, %s" % iso(self.clock.now()))
-                return
-        except Exception as failure:
-            self.log("clock: NTP failed (%s); asking the server" % failure)
-        try:
-            seconds = provision.server_time(self.client)
-        except (HTTPError, ProtocolError) as failure:
-            # The server is there but will not tell the time: push anyway,
-            # with times relative to the server's "now" (see uonep.forward).
-            self.log("clock: no time from the server (%s); pushing with relative times"
-                     % failure)
-            return
-        self.clock.set_unix_time(seconds)
-        self.log("clock: set from the server, %s" % iso(seconds))
-
-    def activate(self):
-        """Get a CIK with /provision/activate and keep it next to the secrets."""
-        vendor = self.secrets.get("vendor") or self.profile["vendor"]
-        model = self.secrets.get("model") or self.profile["model"]
-        if not vendor or not model:
-            raise ProvisionError(0, "no CIK: put \"cik\" in %s, or vendor and model in "
-                                 "it or in the profile to activate" % self.secrets_path)
-        serial = self.board.unique_id()
-        self.log("provision: activating vendor %s model %s serial %s" % (vendor, model, serial))
-        cik = provision.activate(self.client, vendor, model, serial)
-        appconfig.store_cik(self.cik_path, cik)
-        self.use_cik(cik)
-        self.log("provision: activated, CIK %s stored in %s" % (appconfig.mask(cik),
-                                                               self.cik_path))
-
-    def push(self):
-        gc.collect()
-        report = self.uplink.push(self.profile["push"]["max_points"], self.push_bytes)
-        self.pushes += 1
-        self.last_push = report
-        self.last_push_time = self.clock.ticks_ms()
-        if self.backoff.failures:
-            self.log("network back after %d failures" % self.backoff.failures)
-        self.backoff.reset()
-        self._next_network = self.last_push_time
-        self.state = "ok"
-        if self.push_bytes != MAX_BYTES:
-            # The shortage that shrank the requests has passed (or was one
-            # large answer): full-size requests again.
-            self.push_bytes = MAX_BYTES
-            self.log("memory: requests back to %d bytes" % self.push_bytes)
-        self.log("push: %d points in %d requests (%d bytes), %d remaining" % (
-            report["sent"], report["requests"], report["bytes"], report["remaining"]))
-
-    def _network_failed(self, failure):
-        self.state = "offline"
-        delay = self.backoff.fail()
-        if isinstance(failure, ProvisionError):
-            delay = self.backoff.cap
-            self.log("provision: " + _activation_advice(failure, self.board.unique_id()))
-        elif isinstance(failure, AuthError):
-            delay = self.backoff.cap
-            self.log("auth: the server refused CIK %s; fix \"cik\" in %s (data is kept)" % (
-                appconfig.mask(self.cik), self.secrets_path))
-        self._note_error("network", failure, delay)
-        self._schedule_network(delay)
-
-    def _schedule_network(self, delay):
-        self._next_network = self._add(self.clock.ticks_ms(), delay * 1000)
-
     def seconds_to_next(self):
         """Seconds until the next sample or network retry (at least 0)."""
-        wait = -self._since(self._next_sample)
-        retry = -self._since(self._next_network)
+        wait = self.scheduler.wait("sample")
+        retry = self.scheduler.wait("network")
         # Wake early only for a retry still ahead: a retry time in the past
-        # that network_due() declined (nothing to push) would spin the loop.
-        if self.backoff.failures and self.config_error is None and retry > 0:
+        # that the network step declined (nothing to push) would spin the loop.
+        if self.connection.backoff.failures and self.config_error is None and retry > 0:
             wait = min(wait, retry)
         return max(0, wait) / 1000
+
+    def uptime(self):
+        return self.scheduler.since(self.started) // 1000
+
+    # -- the steps -------------------------------------------------------------
+
+    def sample_due(self):
+        return self.scheduler.due("sample")
+
+    def sample(self):
+        """Take a sample now and book the next slot."""
+        # The slot is used up whatever becomes of the sample: a commit that
+        # fails is tried again at the next slot, not every second.
+        interval = self.profile["sample_interval"]
+        scheduler = self.scheduler
+        scheduler.after("sample", interval, scheduler.deadline("sample"))
+        if scheduler.since(scheduler.deadline("sample")) > interval * 1000:
+            # Fell far behind (a long push, a stall): skip, do not burst.
+            scheduler.after("sample", interval)
+        self.sampler.sample()
+
+    def secrets_due(self):
+        return self.config_error is not None
+
+    def network(self):
+        """WiFi, clock, CIK, push (see connection.Connection)."""
+        self.connection.run()
 
     # -- credentials -------------------------------------------------------------
 
@@ -519,22 +323,24 @@ class App:
         valid = self.clock.valid()
         gc.collect()
         free, grow = self.board.memory()
+        sampler = self.sampler
+        connection = self.connection
         return {
             "board": self.profile["name"],
             "state": self.state,
-            "uptime": self._since(self._started) // 1000,
+            "uptime": self.uptime(),
             "time": iso(self.clock.now()) if valid else None,
             "clock_valid": valid,
             "wifi": "connected" if self.board.wifi_connected() else "down",
             "cik": appconfig.mask(self.cik),
             "config_error": self.config_error,
-            "samples": self.samples,
-            "committed": self.committed,
-            "refused": self.refused,
+            "samples": sampler.samples,
+            "committed": sampler.committed,
+            "refused": sampler.refused,
             "journal": self.journal.stats() if self.journal is not None else None,
-            "pushes": self.pushes,
-            "last_push": self.last_push,
-            "network_failures": self.backoff.failures,
+            "pushes": connection.pushes,
+            "last_push": connection.last_push,
+            "network_failures": connection.backoff.failures,
             "errors": self.errors,
             "last_error": self.last_error,
             "mem_free": free,
@@ -546,10 +352,10 @@ class App:
         if self.clock.valid():
             stamp = iso(self.clock.now())
         else:
-            stamp = "+%ds" % (self._since(self._started) // 1000)
+            stamp = "+%ds" % self.uptime()
         self.print("%s %s" % (stamp, message))
 
-    def _note_error(self, where, failure, retry=None):
+    def note_error(self, where, failure, retry=None):
         """Count and log an error (uonep messages hold no credentials);
         returns retry for the caller's wait."""
         self.errors += 1
@@ -565,28 +371,27 @@ class App:
         # Never zero or less, whatever the profile says: rest() must end.
         return max(1, timeout / 2) if timeout > 0 else 3600
 
-    def _since(self, ticks):
-        return self.clock.ticks_diff(self.clock.ticks_ms(), ticks)
+    # The counters tests and the REPL read on the App itself.
+    @property
+    def samples(self):
+        return self.sampler.samples
 
-    def _add(self, ticks, milliseconds):
-        # Board tick counters wrap around: add the way the clock counts.
-        return self.clock.ticks_add(ticks, int(milliseconds))
+    @property
+    def committed(self):
+        return self.sampler.committed
+
+    @property
+    def refused(self):
+        return self.sampler.refused
+
+    @property
+    def last_push(self):
+        return self.connection.last_push
 
 
 def _summary(status):
     """A status dict as one stable line (dict order differs between runtimes)."""
     return ", ".join("%s=%s" % (key, status[key]) for key in sorted(status))
-
-
-def _activation_advice(failure, serial):
-    if failure.code == 409:
-        return ("activation refused (409): not enabled for activation, or already "
-                "activated. If it was activated before, put its CIK in the secrets "
-                "(\"cik\"); else re-enable serial %s in the portal" % serial)
-    if failure.code == 404:
-        return ("unknown device (404): add serial number %s to this vendor/model in "
-                "the portal" % serial)
-    return str(failure)
 
 
 def load_board(folder, profile, log=None):

@@ -60,6 +60,9 @@ class ConfigError(Exception):
     """A profile or secrets file that cannot be used; the message says how
     to fix it and never quotes the file's content."""
 
+    # Nothing changes by trying again: someone must fix the file.
+    retryable = False
+
 
 def merge(base, changes):
     """base updated by changes, one level deep for nested sections (a copy)."""

@@ -374,7 +374,8 @@ def build_mpy(scratch):
     mpy-cross into scratch/mpy (mirrors tools/build)."""
     build = scratch / "mpy"
     shutil.copytree(ROOT / "firmware" / "uonep", build / "uonep")
-    for name in ("app.py", "appconfig.py", "boardbase.py", "profilecheck.py"):
+    for name in ("app.py", "appconfig.py", "boardbase.py", "connection.py", "profilecheck.py",
+                 "sampling.py", "scheduler.py"):
         shutil.copy(ROOT / "firmware" / name, build / name)
     shutil.copytree(ROOT / "boards" / "unix", build / "boards" / "unix")
     for source in list(build.rglob("*.py")):

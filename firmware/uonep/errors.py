@@ -111,6 +111,8 @@ class CallError(OnepError):
         self.id = call_id
         self.status = status
         self.error = error
+        # "fail", "error", "expire" may pass on a later try; a refusal will not.
+        self.retryable = status not in ("invalid", "restricted", "notfound", "partial")
 
 
 class RecordBatchError(CallError):

@@ -64,7 +64,8 @@ def test_no_wifi_at_boot():
 
 
 def test_backoff_is_exponential_and_capped():
-    backoff = app.Backoff(5, 300)
+    from connection import Backoff
+    backoff = Backoff(5, 300)
     delays = [backoff.fail() for _ in range(10)]
     assert delays[:4] == [5, 10, 20, 40]
     assert max(delays) == 300 and delays[-1] == 300
@@ -84,7 +85,7 @@ def test_wifi_lost_mid_push():
     board.drop_wifi_after(1, seconds=600)
     raised = None
     try:
-        device.push()
+        device.connection.push()
     except Exception as failure:
         raised = failure
     assert type(raised).__name__ == "TransportError", raised
@@ -287,7 +288,7 @@ def test_a_broken_sensor_does_not_stop_the_others():
 
     def broken():
         raise OSError(5, "EIO")
-    device.sensors.append(("temp2", broken))
+    device.sampler.sensors.append(("temp2", broken))
     device.run(600)
     assert "error in sensor temp2" in text(logs)
     assert values(cik) == list(range(1, 11))
@@ -346,7 +347,7 @@ def test_memory_error_while_pushing_shrinks_requests_and_keeps_data():
     device.run(HOUR)
     assert "low memory: pushing in requests of at most 1024 bytes" in text(logs)
     # Only until a push succeeded (mp_test_app_robust.py says more).
-    assert device.push_bytes == 4096
+    assert device.connection.push_bytes == 4096
     assert values(cik) == list(range(1, 61))
     finish(device, logs, cik)
 

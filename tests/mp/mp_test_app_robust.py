@@ -86,7 +86,7 @@ def test_a_failure_inside_failure_handling_does_not_end_the_loop():
     cik = seeded_cik(2)
     device, board, logs = make_app({"simulation.outages": [[300, 600]]},
                                    secrets=wifi_secrets(cik=cik))
-    device.backoff.cap = "600"
+    device.connection.backoff.cap = "600"
     device.run(HOUR)
     assert "error in loop: TypeError" in text(logs)
     # Sampling went on through the outage at its pace, and not faster.
@@ -307,7 +307,7 @@ def test_a_memory_error_shrinks_the_push_only_until_a_push_succeeds():
     device.run(1800)
     assert "low memory: pushing in requests of at most 1024 bytes" in text(logs)
     # The push that succeeded at 1024 bytes gave the default back.
-    assert device.push_bytes == forward.MAX_BYTES
+    assert device.connection.push_bytes == forward.MAX_BYTES
     assert "requests back to %d bytes" % forward.MAX_BYTES in text(logs)
     device.run(1800)
     assert device.last_push["requests"] == 1

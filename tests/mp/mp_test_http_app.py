@@ -78,3 +78,42 @@ def test_the_default_ca_set_refuses_the_emulator_and_the_data_waits():
     assert counts == list(range(1, 31)), counts
     device.finish()
     board.unmount_storage(device.profile["storage"]["mount"])
+
+
+class DateCheckedHTTP:
+    """The board's TLS as mbedTLS on an ESP32 does it: the certificate's
+    dates are checked against the board's own clock, so while that clock
+    is unset (2000) every verified connection is refused."""
+
+    def __init__(self, http, clock):
+        self.http = http
+        self.clock = clock
+        self.refused = 0
+
+    def request(self, method, url, **options):
+        if not self.clock.valid():
+            from uonep.errors import CertificateError
+            self.refused += 1
+            raise CertificateError("127.0.0.1: TLS certificate refused (not yet valid)")
+        return self.http.request(method, url, **options)
+
+    def close(self):
+        self.http.close()
+
+
+def test_a_board_with_an_unset_clock_gets_a_rough_time_unverified_then_verifies():
+    folder = scratch("unset-clock")
+    appconfig.makedirs(folder)
+    device, board, logs = make_app(folder, 5, verify=CA)
+    checked = DateCheckedHTTP(board.http(CA), board.clock())
+    board.http = lambda verify=True: checked
+    device.run(600)
+    text = "\n".join(logs)
+    assert checked.refused >= 1 and device.clock.valid(), text
+    assert "time asked without a certificate check" in text, text
+    # Everything after the clock was set went through the date-checked,
+    # verified connection: the samples arrived, none lost.
+    assert device.status()["journal"]["pending"] == 0, text
+    assert delivered(5) == list(range(1, device.committed + 1))
+    device.finish()
+    board.unmount_storage(device.profile["storage"]["mount"])
