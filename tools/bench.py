@@ -369,19 +369,19 @@ def flash_metrics():
 
 # -- heap ---------------------------------------------------------------------
 
-def build_mpy(scratch):
-    """The firmware as a board runs it: core, app and unix glue compiled by
-    mpy-cross into scratch/mpy (mirrors tools/build)."""
-    build = scratch / "mpy"
-    shutil.copytree(ROOT / "firmware" / "uonep", build / "uonep")
-    for name in ("app.py", "appconfig.py", "boardbase.py", "connection.py", "profilecheck.py",
-                 "sampling.py", "scheduler.py"):
-        shutil.copy(ROOT / "firmware" / name, build / name)
-    shutil.copytree(ROOT / "boards" / "unix", build / "boards" / "unix")
+def build_mpy(scratch, root=ROOT, name="mpy"):
+    """The firmware of the tree at `root` as a board runs it: core, app and
+    unix glue compiled by mpy-cross into scratch/name (mirrors tools/build)."""
+    build = scratch / name
+    shutil.copytree(root / "firmware" / "uonep", build / "uonep")
+    for source in (root / "firmware").glob("*.py"):
+        if source.name not in ("main.py", "manifest.py"):
+            shutil.copy(source, build / source.name)
+    shutil.copytree(root / "boards" / "unix", build / "boards" / "unix")
     for source in list(build.rglob("*.py")):
         subprocess.run([str(MPY_CROSS), str(source)], check=True)
         source.unlink()
-    for profile in (ROOT / "boards").glob("*/profile.json"):
+    for profile in (root / "boards").glob("*/profile.json"):
         target = build / "boards" / profile.parent.name
         target.mkdir(parents=True, exist_ok=True)
         shutil.copy(profile, target / "profile.json")
@@ -457,6 +457,129 @@ def app_heap_metrics(emulator, scratch, build):
                                                  "the same app loaded from .py", "bytes"),
             "min_heapsize_app_py_bytes": metric(results["py"], results["mpy"],
                                                 "the same app loaded from .mpy", "bytes")}
+
+
+# -- the device's heap on the 32-bit binary (ESP32 object sizes) ---------------
+
+# The code before issue 14's reshaping (Client with journal=, rpc.py whole,
+# app.py in one piece): its figures are measured in the same run, from
+# `git archive` of this commit, beside today's.
+BASELINE_COMMIT = "2e6aeb6"
+BASELINE_NAME = "the same job on the code of %s (before the reshaping)" % BASELINE_COMMIT
+# Measured on the same binary by the README of ../shared/micropython-i686
+# (umqtt.simple is not on PyPI in a form pip installs: its sdist has no
+# setup.py, so it cannot be a test dependency): quoted, not measured here.
+UMQTT_QUOTED = 6144
+
+
+def baseline_tree(scratch):
+    """The BASELINE_COMMIT checkout (firmware, boards, tools), or None when
+    this checkout has no such history."""
+    target = scratch / "baseline"
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", BASELINE_COMMIT, "firmware",
+                              "boards", "tools/benchmarks"], capture_output=True)
+    if archive.returncode != 0:
+        return None
+    target.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
+
+
+def device_modules(emulator, scratch, build):
+    """The core modules (uonep.*) one app cycle leaves loaded."""
+    folder = scratch / "modules"
+    shutil.rmtree(folder, ignore_errors=True)
+    done = run_with(MICROPYTHON, [SCRIPTS / "mp_modules.py", emulator.url, folder,
+                                  build / "boards" / "unix"], "4m", build)
+    if done.returncode != 0:
+        raise RuntimeError("mp_modules.py failed:\n%s" % done.stderr[-3000:])
+    return done.stdout.split("\n")[-2].split()
+
+
+def core_device_bytes(build, names):
+    total = 0
+    for name in names:
+        path = build.joinpath(*name.split("."))
+        path = path / "__init__.mpy" if path.is_dir() else path.with_suffix(".mpy")
+        total += path.stat().st_size
+    return total
+
+
+def app_cycle_heap(binary, emulator, scratch, build, scripts=SCRIPTS):
+    folder = scratch / "app-cycle"
+
+    def works(size):
+        shutil.rmtree(folder, ignore_errors=True)
+        done = run_with(binary, [scripts / "mp_app_cycle.py", emulator.url, folder,
+                                 build / "boards" / "unix"], size, build)
+        return done.returncode == 0 and "pushed" in done.stdout
+    return _smallest(works, 8 * 1024, 1024 * 1024)
+
+
+def push_heap(binary, emulator, scratch, build, backlog, scripts=SCRIPTS):
+    master = scratch / ("push-master-%d" % backlog)
+    if not master.exists():
+        micropython_json(["%s/mp_commit_push.py" % SCRIPTS, "127.0.0.1", emulator.port, master,
+                          backlog, 1, "nopush"], heapsize="16m")
+    probe = scratch / ("push-probe-%d" % backlog)
+
+    def works(size):
+        fresh_copy(master, probe)
+        done = run_with(binary, [scripts / "mp_push_only.py", "127.0.0.1", emulator.port, probe],
+                        size, build)
+        return done.returncode == 0 and "pushed %d" % backlog in done.stdout
+    return _smallest(works, 8 * 1024, 1024 * 1024)
+
+
+def device_heap_metrics(emulator, scratch, build):
+    """Issue 14's figures on the 32-bit binary: the app cycle, the push of
+    100 and of 10,000 points, and the core a sampling device loads, each
+    beside the baseline commit's and the anchors."""
+    binary = i686_binary()
+    if binary is None:
+        print("no 32-bit MicroPython next to the checkout: the _32 figures are skipped")
+        return {}
+    base = baseline_tree(scratch)
+    old = build_mpy(scratch, base, "baseline-mpy") if base is not None else None
+    old_scripts = base / "tools" / "benchmarks" if base is not None else None
+
+    def anchor(script, args):
+        def works(size):
+            done = run_with(binary, [SCRIPTS / script] + args, size)
+            return done.returncode == 0 and "pushed" in done.stdout
+        return _smallest(works, 4 * 1024, 1024 * 1024)
+    post = anchor("mp_anchor_post.py", [emulator.url])
+    anchors = {"json.dumps + requests.post of 100 points (tools/benchmarks/mp_anchor_post.py)":
+               post, "umqtt.simple publishing one reading (quoted from the i686 build's "
+               "README, not measured: not pip-installable)": UMQTT_QUOTED}
+
+    def entry(value, baseline):
+        result = metric(value, baseline, BASELINE_NAME if baseline else
+                        "json.dumps + requests.post of 100 points", "bytes")
+        result["anchors"] = anchors
+        return result
+    results = {}
+    ours = app_cycle_heap(binary, emulator, scratch, build)
+    theirs = app_cycle_heap(binary, emulator, scratch, old, old_scripts) if old else post
+    results["min_heapsize_app_mpy_bytes_32"] = entry(ours, theirs if old else None)
+    pushes = {}
+    for backlog in (100, 10000):
+        ours = push_heap(binary, emulator, scratch, build, backlog)
+        theirs = push_heap(binary, emulator, scratch, old, backlog, old_scripts) if old else None
+        pushes[backlog] = (ours, theirs)
+        results["heap_peak_push_%d_bytes_32" % backlog] = entry(ours, theirs)
+    results["heap_growth_10000_vs_100_32"] = metric(
+        round(pushes[10000][0] / pushes[100][0], 3),
+        round(pushes[10000][1] / pushes[100][1], 3) if old else None,
+        BASELINE_NAME, "ratio")
+    names = device_modules(emulator, scratch, build)
+    value = core_device_bytes(build, names)
+    before = None
+    if old is not None:
+        before = core_device_bytes(old, device_modules(emulator, scratch, old))
+    results["core_device_mpy_bytes"] = metric(value, before, BASELINE_NAME, "bytes")
+    results["core_device_mpy_bytes"]["modules"] = names
+    return results
 
 
 # -- the HTTP Data API and content downloads ----------------------------------
@@ -643,10 +766,11 @@ def table(results, modules):
              "| metric | uonep | baseline | ratio (uonep / baseline) | unit | baseline is |",
              "|---|---:|---:|---:|---|---|"]
     for name, entry in results["metrics"].items():
-        lines.append("| %s | %s | %s | %s | %s | %s%s |" % (
+        lines.append("| %s | %s | %s | %s | %s | %s%s%s |" % (
             name, entry["value"], entry["baseline"], entry["ratio"], entry["unit"],
             entry["baseline_name"],
-            "; %s: %s" % (entry["v1_name"], entry["v1"]) if "v1" in entry else ""))
+            "; %s: %s" % (entry["v1_name"], entry["v1"]) if "v1" in entry else "",
+            "".join("; %s: %s" % item for item in sorted(entry.get("anchors", {}).items()))))
     lines.append("")
     lines.append(NOTES)
     lines.append("")
@@ -684,6 +808,8 @@ def report(results, modules, update):
 
 def main(argv):
     update = "--update" in argv
+    # --only TEXT: just the steps whose label holds TEXT ("device heap").
+    only = argv[argv.index("--only") + 1] if "--only" in argv else None
     from uonep_host.emulator import Emulator
     scratch = Path(tempfile.mkdtemp(prefix="uonep-bench-"))
     emulator = Emulator(seed={"clients": [{"cik": CIK, "dataports": [
@@ -700,10 +826,13 @@ def main(argv):
                  ("flash", flash_metrics),
                  ("heap", lambda: heap_metrics(emulator, scratch, build)),
                  ("app heap", lambda: app_heap_metrics(emulator, scratch, build)),
+                 ("device heap (32-bit)", lambda: device_heap_metrics(emulator, scratch, build)),
                  ("timing", lambda: timing_metrics(emulator)),
                  ("Data API wire and content heap",
                   lambda: dataapi_content_metrics(relay, emulator, scratch, build)))
         for label, step in steps:
+            if only is not None and only not in label:
+                continue
             print("measuring %s ..." % label, flush=True)
             metrics.update(step())
         sizes, modules = size_metrics(scratch)

@@ -301,6 +301,9 @@ class Uplink:
                 break
             taken += batch.count
             self._send(batch, report)
+            # Let go of this batch's buffers before the next one is read:
+            # the heap then holds one batch at a time.
+            batch = None
         report["remaining"] = self.journal.stats()["pending"]
         return report
 
@@ -312,7 +315,8 @@ class Uplink:
         key = buffer = last = None
         size = batch.size
         count = klen = 0
-        for position, data, start, end in self.journal.pending_slices():
+        slices = self.journal.pending_slices()
+        for position, data, start, end in slices:
             if key and data[start] == _TIMED and data.startswith(key, start + 1) and \
                     count < limit:
                 # The common case, kept short: one timed point, of the
@@ -339,6 +343,8 @@ class Uplink:
             klen = len(key) if key else 0
             if taken is False:
                 break
+        # Closed, not dropped: the journal keeps its segment buffer for the next walk.
+        slices.close()
         batch.size, batch.count, batch.last = size, count, last
         return batch
 

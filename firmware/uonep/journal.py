@@ -162,6 +162,7 @@ class Journal:
         # The frames of [_start, _head): the ring's pending commits (a few
         # hundred bytes while pushes go through, 4 KB at most).
         self._mirror = bytearray()
+        self._spare = None       # a segment's buffer, between walks
         self._changes = 0        # counts moves of the mirror's frames
         # Segment files are [_first, _next).
         self._acked = self._start = self._head = self._first = self._next = 0
@@ -390,90 +391,105 @@ class Journal:
         number = self._first
         memo = self._memo
         unpack = struct.unpack_from
-        while number != stop:
-            ring = number >= self._next
-            at = 0
-            if ring:
-                # The mirror itself: a commit may add to it, an ack or a
-                # packing change it (changes), while this iterates.
-                data = self._mirror
-                changes = self._changes
-                check = False
-            else:
-                data = self._read("s/%d" % number) or b""
-                number += 1
-                view = memoryview(data)
-                length = len(data)
-                # A segment whose crc32 holds needs no frame of it checked.
-                check = length < 4 or unpack("<I", data, length - 4)[0] != _crc(view[:-4])
-                if not check:
-                    length -= 4
-            while True:
+        segment = None
+        try:
+            while number != stop:
+                ring = number >= self._next
+                at = 0
                 if ring:
-                    if changes != self._changes:
-                        data = self._mirror      # look again from its start
-                        changes = self._changes
-                        at = 0
-                    length = len(data)
-                if at + _HEAD > length:
-                    if not ring:
-                        # All of it read: what _segment_end would say (or
-                        # more, when it was all acknowledged).
-                        self._end = (number - 1, expected)
-                    break
-                crc, size, seq, flags = unpack("<IBIB", data, at)
-                end = at + size
-                if check and (size < _HEAD or end > length or crc != _crc(view[at + 4:end])):
-                    at += 1                  # damage: look for the next frame
-                    continue
-                begin = at + _HEAD
-                at = end
-                if seq == expected and flags == _FIRST and parts is None:
-                    # The common case: the next commit, in one frame.
-                    expected += 1
-                    out = data
-                elif seq < expected:
-                    continue                 # delivered or acknowledged already
-                elif parts is not None and seq == expected and flags == left - 1:
-                    expected += 1
-                    left -= 1
-                    if assemble:
-                        parts.extend(data[begin:end])
-                    else:
-                        parts += end - begin
-                    if left:
-                        continue
-                    if assemble:
-                        out, begin, end = bytes(parts), 0, len(parts)
-                    else:
-                        out, begin, end = None, 0, parts
-                    parts = None
+                    # The mirror itself: a commit may add to it, an ack or a
+                    # packing change it (changes), while this iterates.
+                    data = self._mirror
+                    changes = self._changes
+                    check = False
                 else:
-                    if parts is not None:
-                        self._note_corrupt(first, seq)   # a commit broken off
+                    # Every segment is read into the same block-sized buffer
+                    # (one per walk, kept for the next): a push through
+                    # many segments allocates no 4 KB block per segment.
+                    if segment is None:
+                        segment, self._spare = self._spare or bytearray(BLOCK), None
+                    data = segment
+                    length = self._read_into("s/%d" % number, segment)
+                    if length < 0:
+                        # Longer than a block (damaged): read whole.
+                        data = self._read("s/%d" % number) or b""
+                        length = len(data)
+                    number += 1
+                    view = memoryview(data)
+                    # A segment whose crc32 holds needs no frame of it checked.
+                    check = length < 4 or \
+                        unpack("<I", data, length - 4)[0] != _crc(view[:length - 4])
+                    if not check:
+                        length -= 4
+                while True:
+                    if ring:
+                        if changes != self._changes:
+                            data = self._mirror      # look again from its start
+                            changes = self._changes
+                            at = 0
+                        length = len(data)
+                    if at + _HEAD > length:
+                        if not ring:
+                            # All of it read: what _segment_end would say (or
+                            # more, when it was all acknowledged).
+                            self._end = (number - 1, expected)
+                        break
+                    crc, size, seq, flags = unpack("<IBIB", data, at)
+                    end = at + size
+                    if check and (size < _HEAD or end > length or crc != _crc(view[at + 4:end])):
+                        at += 1                  # damage: look for the next frame
+                        continue
+                    begin = at + _HEAD
+                    at = end
+                    if seq == expected and flags == _FIRST and parts is None:
+                        # The common case: the next commit, in one frame.
+                        expected += 1
+                        out = data
+                    elif seq < expected:
+                        continue                 # delivered or acknowledged already
+                    elif parts is not None and seq == expected and flags == left - 1:
+                        expected += 1
+                        left -= 1
+                        if assemble:
+                            parts.extend(data[begin:end])
+                        else:
+                            parts += end - begin
+                        if left:
+                            continue
+                        if assemble:
+                            out, begin, end = bytes(parts), 0, len(parts)
+                        else:
+                            out, begin, end = None, 0, parts
                         parts = None
-                    if seq > expected:
-                        self._note_corrupt(expected, seq)
-                    expected = seq + 1
-                    if not flags & _FIRST:
-                        self._note_corrupt(seq, expected)
-                        continue
-                    left = flags & 0x7F
-                    if left:
-                        first = seq
-                        parts = bytearray(data[begin:end]) if assemble else end - begin
-                        continue
-                    out = data
-                if assemble:
-                    commits += 1
-                    total += end - begin
-                    memo[flip] = (start, seq, commits, total)
-                    flip ^= 1               # the last two, in turn
-                yield seq, out, begin, end
-                if self._acked > expected:   # acknowledged (or dropped) meanwhile
-                    expected = self._acked
-            if ring:
-                return
+                    else:
+                        if parts is not None:
+                            self._note_corrupt(first, seq)   # a commit broken off
+                            parts = None
+                        if seq > expected:
+                            self._note_corrupt(expected, seq)
+                        expected = seq + 1
+                        if not flags & _FIRST:
+                            self._note_corrupt(seq, expected)
+                            continue
+                        left = flags & 0x7F
+                        if left:
+                            first = seq
+                            parts = bytearray(data[begin:end]) if assemble else end - begin
+                            continue
+                        out = data
+                    if assemble:
+                        commits += 1
+                        total += end - begin
+                        memo[flip] = (start, seq, commits, total)
+                        flip ^= 1               # the last two, in turn
+                    yield seq, out, begin, end
+                    if self._acked > expected:   # acknowledged (or dropped) meanwhile
+                        expected = self._acked
+                if ring:
+                    return
+        finally:
+            if segment is not None:
+                self._spare = segment
 
     def _note_corrupt(self, start, end):
         """Count the damaged run [start, end) unless it was counted before
@@ -580,6 +596,16 @@ class Journal:
     def _file(self, name):
         return "%s/%s" % (self.path, name)
 
+    def _read_into(self, name, buffer):
+        """Read a file into buffer: its length (0 when it cannot be read),
+        or -1 when it is longer than buffer."""
+        try:
+            with open(self._file(name), "rb") as f:
+                length = f.readinto(buffer) or 0
+                return -1 if length == len(buffer) and f.read(1) else length
+        except OSError:
+            return 0
+
     def _read(self, name):
         """A file's bytes, or None when it cannot be read."""
         try:
@@ -603,7 +629,13 @@ class Journal:
         """The sequence number after segment `number`'s last frame (0: none)."""
         if self._end[0] != number:
             end = 0
-            for seq, _, _, _ in _frames(self._read("s/%d" % number) or b""):
+            # Into the walks' spare buffer (a new one when a walk holds it).
+            data = self._spare = self._spare or bytearray(BLOCK)
+            length = self._read_into("s/%d" % number, data)
+            if length < 0:
+                data = self._read("s/%d" % number) or b""
+                length = len(data)
+            for seq, _, _, _ in _frames(data, 0, length):
                 end = max(end, seq + 1)
             self._end = (number, end)
         return self._end[1]

@@ -349,21 +349,21 @@ def encode_recordbatches(credentials, batches, first_id=1):
     first_id. The bytes equal encode_request's for the same calls, but a
     device needs ~20 bytes of heap per point instead of a list and a float
     object each."""
-    body = bytearray(b'{"auth":')
-    body.extend(dumps(credentials).encode("utf-8"))
-    body.extend(b',"calls":[')
+    # The pieces first (small), then the body in one allocation: growing
+    # it piece by piece would leave a trail of freed copies in a small heap.
+    pieces = [b'{"auth":' + dumps(credentials).encode("utf-8") + b',"calls":[']
     for index, (spec, points) in enumerate(batches):
-        if index:
-            body.extend(b",")
-        body.extend(b'{"arguments":[')
-        body.extend(dumps(resource(spec)).encode("utf-8"))
-        body.extend(b",[")
-        body.extend(points)
-        body.extend(b']],"id":')
-        body.extend(str(first_id + index).encode("utf-8"))
-        body.extend(b',"procedure":"recordbatch"}')
-    body.extend(b"]}")
-    return bytes(body)
+        pieces.append(b'%s{"arguments":[%s,[' % (b"," if index else b"",
+                                                  dumps(resource(spec)).encode("utf-8")))
+        pieces.append(points)
+        pieces.append(b']],"id":%d,"procedure":"recordbatch"}' % (first_id + index))
+    pieces.append(b"]}")
+    body = bytearray(sum(len(piece) for piece in pieces))
+    at = 0
+    for piece in pieces:
+        body[at:at + len(piece)] = piece
+        at += len(piece)
+    return body
 
 
 def _check_id(call_id):
