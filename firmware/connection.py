@@ -8,11 +8,9 @@ import gc
 
 import appconfig
 from uonep import clock as clocks
-from uonep import provision
 from uonep.errors import (AuthError, CertificateError, HTTPError, OnepError, ProtocolError,
                           ProvisionError)
 from uonep.forward import MAX_BYTES
-from uonep.transport import Transport
 
 # Request body bounds for push: the core's default, halved on MemoryError
 # down to this floor, back to the default once a push succeeds.
@@ -141,6 +139,10 @@ class Connection:
         certificate check: a GET that carries no credential, whose answer
         only sets a rough clock; every request after it is verified (see
         the README's Security section)."""
+        # provision and Transport are loaded for the clock and activation
+        # only: most boots never need them.
+        from uonep import provision
+        from uonep.transport import Transport
         app = self.app
         try:
             return provision.server_time(app.client)
@@ -166,6 +168,7 @@ class Connection:
             raise appconfig.ConfigError(
                 "no CIK: put \"cik\" in %s, or vendor and model in it or in the profile "
                 "to activate" % app.secrets_path)
+        from uonep import provision
         serial = app.board.unique_id()
         app.log("provision: activating vendor %s model %s serial %s" % (vendor, model, serial))
         cik = provision.activate(app.client, vendor, model, serial)

@@ -127,6 +127,17 @@ def _slot(seq):
     return "r%d/%d" % (slot // GROUP, slot % GROUP)
 
 
+def _unload_rare():
+    """Let go of journal_rare's code once opening is over: it recovers and
+    converts at boot, and is imported again if ever needed."""
+    import sys
+    if sys.modules.pop("uonep.journal_rare", None) is not None:
+        try:
+            del sys.modules["uonep"].journal_rare
+        except (KeyError, AttributeError):
+            pass
+
+
 def _frames(data, at=0, length=None):
     """(seq, flags, data start, end) of each valid frame in data[at:length],
     skipping damage."""
@@ -309,6 +320,7 @@ class Journal:
             from .journal_rare import letters
             self._dead_size = len(data)
             self._dead = len(list(letters(data)))
+        _unload_rare()
 
     def _size(self, capacity):
         """Set self.capacity: the one found for this figure before (file
