@@ -15,9 +15,9 @@ OTHER_CIK = "9" * 40
 
 
 def _client(emulator, cik=DEFAULT_CIK, **options):
-    host, port = emulator.url.rsplit("//", 1)[1].split(":")
+    url = emulator.url
     options.setdefault("timeout", 5)
-    return HostClient(cik, host=host, port=int(port), https=False, **options)
+    return HostClient(cik, url, **options)
 
 
 @pytest.fixture
@@ -33,8 +33,8 @@ def test_write_then_read(client, onep_emulator):
 
 
 def test_plain_requests_transport_works_too(onep_emulator):
-    host, port = onep_emulator.url.rsplit("//", 1)[1].split(":")
-    plain = Client(DEFAULT_CIK, host=host, port=int(port), https=False, timeout=5)
+    url = onep_emulator.url
+    plain = Client(DEFAULT_CIK, url, timeout=5)
     plain.write("count", 3)
     assert plain.read("count") == [[plain.read("count")[0][0], 3]]
 

@@ -31,7 +31,7 @@ def connect(emulator):
     made = []
 
     def make(cik=CIK, **options):
-        client = Client(cik, host="emulator", https=False, timeout=5, http=emulator.session(),
+        client = Client(cik, "http://emulator", timeout=5, http=emulator.session(),
                         **options)
         made.append(client)
         return client

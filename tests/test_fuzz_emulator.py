@@ -33,7 +33,7 @@ def emulator():
 
 @pytest.fixture(scope="module")
 def client(emulator):
-    return Client(DEFAULT_CIK, host="emulator", https=False, timeout=5, http=emulator.session())
+    return Client(DEFAULT_CIK, "http://emulator", timeout=5, http=emulator.session())
 
 
 NUMERIC_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")

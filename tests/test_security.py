@@ -86,7 +86,7 @@ def test_tls_with_the_servers_ca_works(tls_server, monkeypatch):
 
 
 def test_credentials_stay_out_of_reprs_and_errors():
-    client = Client(SECRET_CIK, host="127.0.0.1", port=9, https=False, timeout=1)
+    client = Client(SECRET_CIK, "http://127.0.0.1:9", timeout=1)
     texts = [repr(client), str(client), repr(client.transport)]
     with pytest.raises(TransportError) as refused:
         client.write("temp", 1.0)
@@ -118,11 +118,10 @@ def test_secrets_never_reach_the_emulator_page_or_log(tmp_path):
     try:
         first = process.stdout.readline()
         url = first[first.index("http://"):].split()[0]
-        host, port = url.rsplit("//", 1)[1].split(":")
-        client = Client(SECRET_CIK, host=host, port=int(port), https=False, timeout=5)
+        client = Client(SECRET_CIK, url, timeout=5)
         client.write("temp", 20.5)
         with pytest.raises(AuthError):
-            Client("0" * 40, host=host, port=int(port), https=False).write("temp", 1.0)
+            Client("0" * 40, url).write("temp", 1.0)
         page = urllib.request.urlopen(url + "/").read().decode()
         assert "20.5" in page and SECRET_CIK not in page
     finally:
@@ -142,7 +141,8 @@ def test_onepv1_errors_do_not_carry_the_cik():
 
 def test_emulator_refuses_oversized_bodies_and_bad_auth():
     with Emulator(seed={"clients": [{"cik": DEFAULT_CIK}]}, max_body=4096) as emulator:
-        host, port = emulator.url.rsplit("//", 1)[1].split(":")
+        url = emulator.url
+        host, port = url.rsplit("//", 1)[1].split(":")   # sockets and OnepV1 take them apart
         with socket.create_connection((host, int(port)), timeout=5) as raw:
             raw.sendall(b"POST /onep:v1/rpc/process HTTP/1.1\r\nHost: x\r\n"
                         b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
@@ -223,11 +223,12 @@ def test_live_errors_page_and_log_hold_no_cik():
     log = io.StringIO()
     texts = []
     with Emulator(seed=seed, verbose=True, stream=log) as emulator:
-        host, port = emulator.url.rsplit("//", 1)[1].split(":")
-        good = Client(SECRET_CIK, host=host, port=int(port), https=False, timeout=0.5)
+        url = emulator.url
+        host, port = url.rsplit("//", 1)[1].split(":")   # sockets and OnepV1 take them apart
+        good = Client(SECRET_CIK, url, timeout=0.5)
         good.write("temp", 20.5)
         with pytest.raises(AuthError) as denied:
-            Client(UNKNOWN_CIK, host=host, port=int(port), https=False).write("temp", 1.0)
+            Client(UNKNOWN_CIK, url).write("temp", 1.0)
         texts += _texts_of(denied.value)
         for kind, options, expected in (("http_status", {"status": 401}, AuthError),
                                         ("auth", {}, AuthError),
@@ -266,7 +267,8 @@ def test_live_errors_page_and_log_hold_no_cik():
 def test_oversized_bodies_are_refused_on_every_path():
     with Emulator(seed={"clients": [{"cik": SECRET_CIK, "dataports": [
             {"alias": "temp", "format": "float"}]}]}, max_body=4096) as emulator:
-        host, port = emulator.url.rsplit("//", 1)[1].split(":")
+        url = emulator.url
+        host, port = url.rsplit("//", 1)[1].split(":")   # sockets and OnepV1 take them apart
         for path in (rpc.PATH, "/provision/activate", "/_emulator/faults"):
             with socket.create_connection((host, int(port)), timeout=5) as raw:
                 raw.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: 4097\r\n\r\n"
@@ -278,7 +280,7 @@ def test_oversized_bodies_are_refused_on_every_path():
                             b"Transfer-Encoding: chunked\r\n\r\n" % path.encode())
                 assert raw.recv(4096).split(b"\r\n")[0].split()[1] == b"411", path
         # Through the client: a documented error, no CIK in it, nothing stored.
-        client = Client(SECRET_CIK, host=host, port=int(port), https=False, timeout=5)
+        client = Client(SECRET_CIK, url, timeout=5)
         points = [[1700000000 + n, n / 4] for n in range(1000)]
         with pytest.raises(TransportError) as refused:
             client.recordbatch("temp", points)

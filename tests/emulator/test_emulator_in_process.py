@@ -22,7 +22,7 @@ WRITE = {"id": 1, "procedure": "write", "arguments": [{"alias": "temp"}, 1.5]}
 
 @pytest.fixture
 def client(emu):
-    return Client(CIK, host="emulator", https=False, timeout=2, http=emu.session())
+    return Client(CIK, "http://emulator", timeout=2, http=emu.session())
 
 
 def test_clients_of_the_core_talk_in_process(emu, client):
@@ -33,7 +33,7 @@ def test_clients_of_the_core_talk_in_process(emu, client):
         batch.read("count")
     assert batch.results[1] == [[T0, 2]]
     assert emu.points(CIK, "temp") == [[T0, 21.5]] and emu.request_count == 3
-    plain = CoreClient(CIK, host="anything", https=False, http=emu.session())
+    plain = CoreClient(CIK, "http://anything", http=emu.session())
     assert plain.read("count") == [[T0, 2]]
     client.close()      # the session is the caller's: still usable
     assert client.read("temp") == [[T0, 21.5]]
@@ -44,7 +44,7 @@ def test_no_socket_is_opened(emu, monkeypatch):
         raise AssertionError("a socket was opened")
     monkeypatch.setattr(socket, "socket", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    client = Client(CIK, host="emulator", https=False, http=emu.session())
+    client = Client(CIK, "http://emulator", http=emu.session())
     client.write("temp", 3.0)
     emu.faults.arm("drop_after_body")
     with pytest.raises(TransportError):
@@ -72,7 +72,7 @@ def test_faults_become_the_core_clients_errors(emu, client):
 
 
 def test_a_stall_past_the_timeout_times_out_after_the_timeout(emu):
-    quick = Client(CIK, host="emulator", https=False, timeout=0.2, http=emu.session())
+    quick = Client(CIK, "http://emulator", timeout=0.2, http=emu.session())
     emu.faults.arm("stall", seconds=5)
     started = time.monotonic()
     with pytest.raises(TransportError) as caught:
@@ -200,6 +200,6 @@ def test_both_doors_answer_alike():
 def test_the_plugin_fixture_is_in_process(onep_in_process):
     with pytest.raises(RuntimeError):
         onep_in_process.url
-    client = Client(CIK, host="emulator", https=False, http=onep_in_process.session())
+    client = Client(CIK, "http://emulator", http=onep_in_process.session())
     client.write("count", 7)
     assert onep_in_process.points(CIK, "count")[0][1] == 7

@@ -87,7 +87,7 @@ def inside(inner, outer):
 @pytest.fixture
 def fed(served):
     """The served emulator after a device's session of store and forward."""
-    client = Client(CIK, host=served.host, port=served.port, https=False, timeout=5)
+    client = Client(CIK, served.url, timeout=5)
     client.recordbatch("temp", [[T0 - 7200, 19.25], [T0 - 60, 20.5]])   # two hours late
     served.set_clock(advance=40)
     batch = [[T0 + 30, 3], [T0 + 35, 8]]
