@@ -29,6 +29,8 @@ EXPECTED = {
     "deep_json_small": ProtocolError, "garbled_status": ProtocolError,
     "no_colon": ProtocolError, "short_body": TransportError, "lost_ack": TransportError,
 }
+# Answers whose HTTP is sound (what is wrong is the status or the JSON).
+SOUND = ("redirect", "deep_json_small")
 # These end at the deadline; the others long before it.
 SLOW = ("stall", "drip_headers", "drip_body")
 
@@ -61,9 +63,11 @@ def test_hostile_answers_end_in_time_in_documented_errors_and_lose_nothing():
         assert elapsed < DEADLINE * 1000 + 700, (name, elapsed)
         if name not in SLOW:
             assert elapsed < DEADLINE * 1000 - 300, (name, elapsed)
-        if name != "redirect":
+        if name not in SOUND:
             assert descriptors() == before, name
-        # A redirect leaves a sound connection open, for the next request.
+        # A redirect or a well-framed answer whose JSON is refused leaves a
+        # sound connection open, for the next request (as tests/test_http.py
+        # expects of the core on CPython).
         client.transport.close()
         assert descriptors() == before, name
         assert journal.stats()["pending"] == len(values), name
