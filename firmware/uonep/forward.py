@@ -147,6 +147,7 @@ class _Batch:
         self.undatable = []   # dead-letter records of points with no timestamp
         self.key = None       # length and resource of the last one-point commit
         self.buffer = None    # and its group
+        self.reserve = 0      # bytes to reserve for the first group
 
     def take(self, position, payload, forwarder, max_bytes, max_points):
         """Add a commit's points unless that would break a limit (a batch
@@ -157,21 +158,30 @@ class _Batch:
         marks = []            # (group, its length before) to take it back
         try:
             count = self._add(payload, forwarder, marks)
+        except MemoryError:
+            # The heap, not the record: it stays in the journal (the app
+            # then pushes in smaller requests).
+            self._undo(groups, size, marks)
+            raise
         except Exception:
             count = None
         if count is None or (self.count and (self.size > max_bytes or (
                 max_points is not None and self.count + count > max_points))):
-            for buffer, length in marks:
-                buffer[length:] = b""
-            if len(self.groups) > groups:
-                for resource, _ in self.groups[groups:]:
-                    del self.index[resource.encode("utf-8")]
-                self.groups[groups:] = []
-            self.size = size
+            self._undo(groups, size, marks)
             return None if count is None else False
         self.count += count
         self.last = position
         return True
+
+    def _undo(self, groups, size, marks):
+        """Take back what the last record added."""
+        for buffer, length in marks:
+            buffer[length:] = b""
+        if len(self.groups) > groups:
+            for resource, _ in self.groups[groups:]:
+                del self.index[resource.encode("utf-8")]
+            self.groups[groups:] = []
+        self.size = size
 
     def _add(self, payload, forwarder, marks):
         """Append the record's points; returns how many."""
@@ -198,7 +208,13 @@ class _Batch:
             prefix = payload[begin:at]
             buffer = index.get(key)
             if buffer is None:
-                buffer = index[key] = bytearray()
+                # The first group gets the batch's room at once (emptied, it
+                # keeps its capacity on MicroPython): the points of a
+                # one-resource push are then appended without the group
+                # being reallocated point by point across a small heap.
+                buffer = index[key] = bytearray(self.reserve)
+                buffer[0:] = b""
+                self.reserve = 0
                 self.groups.append([bytes(key).decode("utf-8"), buffer])
                 size += _PER_CALL + at - start
             marks.append((buffer, len(buffer)))
@@ -310,6 +326,8 @@ class Uplink:
     def _collect(self, max_points, max_bytes):
         """The next batch, read from the journal up to what fits in one request."""
         batch = _Batch()
+        # Room for the first group: what is pending, up to a request's worth.
+        batch.reserve = min(max_bytes, self.journal.stats()["pending_bytes"])
         limit = 1 << 30 if max_points is None else max_points
         # The batch's running figures, kept in locals for the common case.
         key = buffer = last = None

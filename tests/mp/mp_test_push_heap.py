@@ -18,8 +18,8 @@ import requests
 from emulator_control import CIK, url
 
 from uonep import Client, forward
+from uonep.clock import Clock
 from uonep.forward import Uplink
-from uonep.manualclock import ManualClock
 from uonep.journal import BLOCK, Journal
 
 NEEDS_EMULATOR = True
@@ -121,7 +121,7 @@ def push_backlog(name, points, base):
     journal = MeteredJournal(path, capacity_bytes=(points // len(ALIASES) + 256) * 128,
                              policy="refuse")
     client = _client()
-    uplink = Uplink(client, journal, ManualClock(BASE))
+    uplink = Uplink(client, journal, Clock())   # commits carry their own timestamps
     commits = commit_backlog(uplink, points, base)
     backlog = journal.stats()["pending_bytes"]
     METER.start()

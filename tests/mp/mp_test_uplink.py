@@ -157,3 +157,23 @@ def test_a_client_is_a_sender_too():
     raises(TransportError, link.push)
     assert link.journal.stats()["pending"] == 1
 
+
+
+def test_a_memory_error_while_batching_keeps_the_commit_in_the_journal():
+    """Short of heap is not a broken record: nothing is dead-lettered."""
+    from uonep import forward
+    link, sender = uplink()
+    link.add_value("temp", 1.0)
+    link.add_value("count", 2)
+    link.commit()
+    original = forward._field
+
+    def starved(payload, at):
+        raise MemoryError("memory allocation failed")
+    forward._field = starved
+    try:
+        raises(MemoryError, link.push)
+    finally:
+        forward._field = original
+    assert list(link.journal.dead_letters()) == [] and link.journal.stats()["pending"] == 1
+    assert link.push()["sent"] == 2 and sender.requests == [sender.requests[0]]
