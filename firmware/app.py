@@ -97,6 +97,9 @@ class App:
         self.load_secrets()
         if profile["watchdog"]:
             self.watchdog = self.board.watchdog(profile["watchdog"])
+        # What booting read and parsed is garbage now: collected before the
+        # first sample, its space is reused instead of fragmenting the heap.
+        gc.collect()
         stats = self.journal.stats()
         self.log("boot %d: board %s, a sample every %ss; journal %s: %d commits pending, "
                  "%d dropped so far" % (self.boots, profile["name"], profile["sample_interval"],
