@@ -93,6 +93,7 @@ class App:
         self.config_error = None
         self.cik = None
         self.sensors = []
+        self.remote = []
         self.state = "boot"
         self.boots = 0
         self.samples = 0
@@ -124,6 +125,7 @@ class App:
         self.journal = self._open_journal()
         self.client = self._new_client()
         self.sensors = self._build_sensors()
+        self.remote = remote_jobs(profile)
         self.load_secrets()
         if profile["watchdog"]:
             self.watchdog = self.board.watchdog(profile["watchdog"])
@@ -288,6 +290,8 @@ class App:
     def _build_sensors(self):
         sensors = []
         for spec in self.profile["sensors"]:
+            if not spec.get("enabled", True):
+                continue
             try:
                 sensors.append((spec["alias"], self._sensor(spec)))
             except Exception as failure:
@@ -425,6 +429,9 @@ class App:
             self.log("memory: requests back to %d bytes" % self.push_bytes)
         self.log("push: %d points in %d requests (%d bytes), %d remaining" % (
             report["sent"], report["requests"], report["bytes"], report["remaining"]))
+        # Remote settings, app update (issue 13): each job logs its own failures.
+        for job in self.remote:
+            job.after_push(self)
 
     def _network_failed(self, failure):
         self.state = "offline"
@@ -581,6 +588,19 @@ class App:
         if adder is None:
             return ticks + int(milliseconds)
         return adder(ticks, int(milliseconds))
+
+
+def remote_jobs(profile):
+    """The jobs App.push runs after a push (settings.Settings,
+    update.Updater), their modules loaded only when the profile names them."""
+    jobs = []
+    if profile["settings"]["alias"]:
+        from settings import Settings
+        jobs.append(Settings(profile["settings"]))
+    if profile["update"]["content_id"]:
+        from update import Updater
+        jobs.append(Updater(profile["update"]))
+    return jobs
 
 
 def _summary(status):
