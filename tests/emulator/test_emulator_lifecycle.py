@@ -38,7 +38,7 @@ def test_data_survives_a_restart_on_the_same_file(tmp_path):
         rpc = Rpc(second.session())
         # seeding again is idempotent: still one client with the CIK, same dataports
         listed = rpc.ok("listing", {"alias": ""}, ["client", "dataport"], {})
-        assert listed["client"] == [child] and len(listed["dataport"]) == 5
+        assert listed["client"] == [child] and len(listed["dataport"]) == 3
     finally:
         second.stop()
 

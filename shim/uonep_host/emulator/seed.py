@@ -74,9 +74,6 @@ DEFAULT_SEED = {
              {"alias": "temp", "format": "float", "name": "Temperature"},
              {"alias": "count", "format": "integer", "name": "Counter"},
              {"alias": "status", "format": "string", "name": "Status"},
-             # The app's remote settings (firmware/settings.py) and its answer.
-             {"alias": "settings", "format": "string", "name": "Settings"},
-             {"alias": "settings_status", "format": "string", "name": "Settings status"},
          ]},
     ],
     "vendors": [
