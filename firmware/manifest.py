@@ -12,5 +12,8 @@ package("uonep")
 module("app.py")
 module("appconfig.py")
 module("profilecheck.py")
+module("settings.py")
+module("update.py")
+module("boot_select.py")
 # The board glue of the ESP32 family; a board of your own: change the folder.
 module("board.py", base_path="../boards/esp32")

@@ -60,7 +60,8 @@ def test_settings_applied_and_refused_key_by_key():
     assert "push.max_points must be a whole number from 1 (got 0)" in refused["push.max_points"]
     assert refused["watchdog"] == "cannot be changed remotely"
     assert device.profile["sample_interval"] == 30 and device.profile["push"]["max_points"] == 500
-    # Applied after the first push (at the first sample): the next sample 60 s on, then every 30 s: the counter keeps coming, the temperature stops.
+    # Applied after the first push (at sample 1): sample 2 comes 60 s on, the
+    # next ones every 30 s; the counter keeps coming, the temperature stops.
     counts = _in_day("count", 0)
     temps = _in_day("temp", 0)
     assert len(temps) == 1, temps
