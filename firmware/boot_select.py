@@ -80,6 +80,8 @@ def select(root=ROOT):
             return _back(root, state)
         state["trial"] = trial + 1
         write(root, state)
+        print("update: version %s on trial, boot %d of %d" % (
+            state.get("version"), trial + 1, state.get("boots", BOOTS)))
     return _use(root, slot)
 
 
