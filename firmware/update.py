@@ -62,18 +62,20 @@ def stage(client, vendor, model, content_id, root, boots=boot_select.BOOTS):
     from the next boot; its version, or None when there is nothing newer
     (or a set is still on trial)."""
     state = boot_select.read(root)
+    package = root + "/" + PACKAGE
     if "trial" in state:
+        _forget(package)
         return None
     described = client.content_info(vendor, model, content_id)
     fields = _fields(described["meta"])
     version = fields.get("version")
     running = state.get("version", "0")
     if not newer(version, running) or version == state.get("failed"):
+        _forget(package)
         return None
     if "sha256" not in fields:
         raise PackageError("the update's meta has no sha256=: refused unchecked")
     _makedirs(root)
-    package = root + "/" + PACKAGE
     client.content_download(vendor, model, content_id, package)
     slot = "b" if state.get("current") == "a" else "a"
     unpack(package, root + "/" + slot)
@@ -84,6 +86,16 @@ def stage(client, vendor, model, content_id, root, boots=boot_select.BOOTS):
     boot_select.write(root, switched)
     os.remove(package)
     return version
+
+
+def _forget(package):
+    """What a check cut short left (a package, a partial download): the
+    version it was for is running, on trial or refused."""
+    for path in (package, package + ".part", package + ".state"):
+        try:
+            os.remove(path)
+        except OSError:
+            pass
 
 
 def unpack(package, folder):
