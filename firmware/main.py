@@ -8,7 +8,11 @@ import sys
 import boot_select
 
 root, argv = boot_select.take_root(getattr(sys, "argv", [])[1:])
-boot_select.select(root)
+try:
+    boot_select.select(root)
+except Exception as failure:
+    # A state that cannot be written (flash full): the built-in set runs.
+    print("update: no slot chosen (%s); the built-in app runs" % type(failure).__name__)
 try:
     from app import boot
 except Exception as failure:
