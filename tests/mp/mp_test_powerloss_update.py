@@ -1,16 +1,18 @@
 # Power loss at every program and erase of an app update on LittleFS over the
 # simulated NOR flash (tests/flashsim.py): a device runs version 1 from slot
 # a, with a journal of pending commits beside it; version 2 is published to
-# the emulator. The workload: update.stage (download, unpack into slot b,
-# switch), then two boots through boot_select.select (the first counts the
-# trial, the second, with no healthy push in between and boots=1, rolls
-# back). For each cut point: a fresh flash, the workload runs until power
+# the emulator. Two workloads: update.stage (download, unpack into slot b,
+# switch), then either two boots through boot_select.select (the first
+# counts the trial, the second, with no healthy push in between and
+# boots=1, rolls back) or one boot and update.confirm (its healthy push).
+# For each cut point: a fresh flash, the workload runs until power
 # goes, power comes back (on a copy of the flash), LittleFS remounts, and:
 #   - the state names a slot holding its version's files whole: a bootable
 #     device (an unbootable one is "corrupt delivered");
 #   - the journal reopens with every commit, byte for byte ("lost" else);
-#   - the workload, run again from what the flash kept, ends rolled back to
-#     version 1 with version 2 refused, nothing else left under the root.
+#   - the workload, run again from what the flash kept, ends as the uncut
+#     run did (rolled back to version 1, or version 2 confirmed), nothing
+#     else left under the root.
 import gc
 import hashlib
 import os
@@ -85,12 +87,29 @@ def template():
     return device.snapshot()
 
 
-def workload():
+def boot():
+    """What main.py does before the app: count a trial, or roll back."""
+    # Each boot puts its slot first on sys.path: the campaign's stays clean.
+    if boot_select.select(ROOT) is not None:
+        sys.path.pop(0)
+
+
+def rolled_back():
+    """Version 2 never pushes: fetched, one boot on trial, rolled back."""
     update.stage(client(), "acme", "m1", "app", ROOT, boots=1)
-    for _ in range(2):
-        # Each boot puts its slot first on sys.path: the campaign's stays clean.
-        if boot_select.select(ROOT) is not None:
-            sys.path.pop(0)
+    boot()
+    boot()
+
+
+def confirmed():
+    """Version 2 pushes: fetched, booted on trial, confirmed."""
+    update.stage(client(), "acme", "m1", "app", ROOT, boots=3)
+    boot()
+    update.confirm(ROOT)
+
+
+ROLLED_BACK = {"current": "a", "version": "1", "failed": "2"}
+CONFIRMED = {"current": "b", "version": "2", "prior": "1", "previous": "a", "boots": 3}
 
 
 def bootable():
@@ -121,7 +140,7 @@ def journal_intact():
         journal.close()
 
 
-def test_powerloss_at_every_flash_write_of_an_update():
+def cut_everywhere(workload, final):
     activate()
     publish(2)
     image = template()
@@ -129,7 +148,7 @@ def test_powerloss_at_every_flash_write_of_an_update():
     mount(device, MOUNT)
     device.reset_counters()
     workload()
-    assert boot_select.read(ROOT) == {"current": "a", "version": "1", "failed": "2"}
+    assert boot_select.read(ROOT) == final
     assert bootable() and journal_intact()
     unmount(MOUNT)
     total = device.ops
@@ -159,14 +178,22 @@ def test_powerloss_at_every_flash_write_of_an_update():
             counts["lost"] += 1
             print("cut %d: the journal changed" % cut)
         workload()
-        assert boot_select.read(ROOT) == {"current": "a", "version": "1", "failed": "2"}, cut
+        assert boot_select.read(ROOT) == final, (cut, boot_select.read(ROOT))
         assert bootable(), cut
         assert sorted(os.listdir(ROOT)) in (["a", "b", "state"], ["a", "b", "state", "state.tmp"]), \
             (cut, os.listdir(ROOT))
         unmount(MOUNT)
         counts["cuts"] += 1
-    print("update power-loss: %d cut points, %d lost, %d corrupt delivered" % (
-        counts["cuts"], counts["lost"], counts["corrupt"]))
+    print("update power-loss (%s): %d cut points, %d lost, %d corrupt delivered" % (
+        workload.__name__, counts["cuts"], counts["lost"], counts["corrupt"]))
     campaign.report("power-loss", cut_points=counts["cuts"], lost=counts["lost"],
                     corrupt_delivered=counts["corrupt"])
     assert counts["cuts"] > 10 and counts["lost"] == 0 and counts["corrupt"] == 0, counts
+
+
+def test_powerloss_at_every_flash_write_of_an_update_rolled_back():
+    cut_everywhere(rolled_back, ROLLED_BACK)
+
+
+def test_powerloss_at_every_flash_write_of_an_update_confirmed():
+    cut_everywhere(confirmed, CONFIRMED)
