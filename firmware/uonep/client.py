@@ -12,7 +12,7 @@ HTTP request, and (with a Journal) durable add_value / commit / push.
 
 from . import forward, rpc
 from .clock import Clock
-from .errors import CallError, JournalError, OnepError, ValidationError
+from .errors import CallError, JournalError, OnepError, ProtocolError, ValidationError
 from .transport import Transport
 
 
@@ -182,7 +182,13 @@ class Client(Procedures):
         self.last_body_bytes = len(body)
         status, answer = self.transport.request("POST", rpc.PATH, body, rpc.CONTENT_TYPE,
                                                  _longer(self.transport.timeout, timeout))
-        return rpc.decode_response(status, answer, calls, ids)
+        try:
+            return rpc.decode_response(status, answer, calls, ids)
+        except ProtocolError:
+            # A server that answers what cannot be read is not kept for the
+            # next request: its connection is closed.
+            self.transport.close()
+            raise
 
     def _call(self, call, timeout=None):
         outcome = self.send([call], timeout)[0]
