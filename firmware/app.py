@@ -72,6 +72,7 @@ class App:
         self.secrets = None
         self.config_error = None
         self.cik = None
+        self.remote = []
         self.state = "boot"
         self.boots = 0
         self.errors = 0
@@ -94,6 +95,7 @@ class App:
         self.client = self._new_client(profile["server"], profile["verify"])
         self.uplink = Uplink(self._send, self.journal, self.clock)
         self.sampler.build()
+        self.remote = remote_jobs(profile)
         self.load_secrets()
         if profile["watchdog"]:
             self.watchdog = self.board.watchdog(profile["watchdog"])
@@ -390,6 +392,19 @@ class App:
     @property
     def last_push(self):
         return self.connection.last_push
+
+
+def remote_jobs(profile):
+    """The jobs Connection.push runs after a push (settings.Settings,
+    update.Updater), their modules loaded only when the profile names them."""
+    jobs = []
+    if profile["settings"]["alias"]:
+        from settings import Settings
+        jobs.append(Settings(profile["settings"]))
+    if profile["update"]["content_id"]:
+        from update import Updater
+        jobs.append(Updater(profile["update"]))
+    return jobs
 
 
 def _summary(status):

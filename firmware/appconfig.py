@@ -49,6 +49,10 @@ DEFAULTS = {
     "sensors": [],
     "run_for": None,
     "simulation": {},
+    # The app's own update from a content (update.py): off while content_id is null.
+    "update": {"content_id": None, "every_pushes": 24, "boots": 3},
+    # Remote settings in a dataport (settings.py): off while alias is null.
+    "settings": {"alias": None, "status": "settings_status", "every_pushes": 1},
 }
 # Read bounds: a secrets file holds a few short strings; a larger file is
 # a mistake, and reading it whole could take the heap a board needs.

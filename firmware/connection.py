@@ -196,6 +196,9 @@ class Connection:
             app.log("memory: requests back to %d bytes" % self.push_bytes)
         app.log("push: %d points in %d requests (%d bytes), %d remaining" % (
             report["sent"], report["requests"], report["bytes"], report["remaining"]))
+        # Remote settings, app update (app.remote_jobs): each logs its own failures.
+        for job in app.remote:
+            job.after_push(app)
 
     def failed(self, failure):
         """Back off: by the base for what may pass by itself (the network, a

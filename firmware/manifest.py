@@ -16,5 +16,8 @@ module("connection.py")
 module("profilecheck.py")
 module("sampling.py")
 module("scheduler.py")
+module("settings.py")
+module("update.py")
+module("boot_select.py")
 # The board glue of the ESP32 family; a board of your own: change the folder.
 module("board.py", base_path="../boards/esp32")

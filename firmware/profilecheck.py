@@ -11,7 +11,7 @@ import json
 
 SLEEP_MODES = ("none", "light", "deep")
 POLICIES = ("drop_oldest", "refuse")
-SECTIONS = ("push", "journal", "storage", "wifi", "ntp", "simulation")
+SECTIONS = ("push", "journal", "storage", "wifi", "ntp", "simulation", "update", "settings")
 # The longest wait a profile may ask for: a 32-bit board's time.ticks_add()
 # refuses an interval of 2**29 ms (6.2 days) or more.
 MAX_SECONDS = 518400
@@ -44,7 +44,7 @@ def _check(profile):
     for field in ("name", "journal.path", "storage.mount", "ntp.host"):
         need(field, _text, TEXT)
     for field in ("glue", "vendor", "model", "storage.image", "simulation.unique_id",
-                  "simulation.control"):
+                  "simulation.control", "update.content_id", "settings.alias"):
         need(field, optional(_text), TEXT + " or null")
     for field in ("timeout", "sample_interval", "push.max_interval", "wifi.timeout",
                   "wifi.backoff_base"):
@@ -59,6 +59,9 @@ def _check(profile):
          "0 (off) or a number of seconds above timeout and at most %d" % MAX_SECONDS)
     need("push.every_samples", lambda value: _whole(value, 1), "a whole number from 1")
     need("push.max_points", lambda value: _whole(value, 1), "a whole number from 1")
+    for field in ("update.every_pushes", "update.boots", "settings.every_pushes"):
+        need(field, lambda value: _whole(value, 1), "a whole number from 1")
+    need("settings.status", _text, TEXT)
     need("push.backlog_bytes", lambda value: _whole(value, 0), "a whole number from 0")
     need("journal.capacity_bytes", lambda value: value == "auto" or _whole(value, 512),
          "a whole number from 512, or \"auto\"")
@@ -70,7 +73,7 @@ def _check(profile):
     need("verify", lambda value: isinstance(value, bool) or _text(value),
          "true, false or the path of a CA certificates file")
     need("sensors", _sensors, "a list of {\"alias\": ..., \"kind\": ...}, "
-         "each alias once")
+         "each alias once (\"enabled\": true or false)")
     need("simulation.world_start", optional(_number), "a number (Unix seconds)")
     need("simulation.outages", optional(lambda value: _pairs(value, _number)),
          "a list of [at, seconds]")
@@ -117,7 +120,8 @@ def _sensors(sensors):
     aliases = []
     for sensor in sensors:
         if not isinstance(sensor, dict) or not _text(sensor.get("kind")) or \
-                not _text(sensor.get("alias")) or sensor["alias"] in aliases:
+                not _text(sensor.get("alias")) or sensor["alias"] in aliases or \
+                not isinstance(sensor.get("enabled", True), bool):
             return False
         aliases.append(sensor["alias"])
     return True

@@ -23,6 +23,8 @@ class Sampler:
         app = self.app
         self.sensors = []
         for spec in app.profile["sensors"]:
+            if not spec.get("enabled", True):
+                continue
             try:
                 self.sensors.append((spec["alias"], self.sensor(spec)))
             except Exception as failure:

@@ -87,6 +87,16 @@ class MicroPythonModule(pytest.File):
         return self.outcomes
 
     def _run_shard(self, index, shards):
+        # Whatever goes wrong here (a helper that cannot start, output that
+        # cannot be parsed) must reach the report as this module's failure
+        # with its cause, not as a pytest-internal traceback.
+        try:
+            return self._run_shard_unguarded(index, shards)
+        except Exception:
+            import traceback
+            return {}, "the module's run failed in the test harness:\n" + traceback.format_exc()
+
+    def _run_shard_unguarded(self, index, shards):
         started = time.monotonic()
         scratch = tempfile.mkdtemp(prefix="uonep-mp-")
         # MicroPython's os has no getpid or mkdtemp: each process gets its own folder.

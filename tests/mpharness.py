@@ -20,10 +20,12 @@ def micropython_path():
 
 
 def run_micropython(args, heapsize=DEFAULT_HEAPSIZE, env=None, timeout=MODULE_TIMEOUT, cwd=None):
-    """Run the unix port with the project's path; returns CompletedProcess."""
+    """Run the unix port with the project's path; returns CompletedProcess.
+    Output bytes that are not UTF-8 (a test printing what a server sent)
+    come out as U+FFFD instead of failing the whole module."""
     environment = dict(os.environ)
     environment["MICROPYPATH"] = micropython_path() + ":.frozen"
     environment.update(env or {})
     return subprocess.run([str(MICROPYTHON), "-X", "heapsize=" + heapsize] + list(args),
-                          capture_output=True, text=True, timeout=timeout,
+                          capture_output=True, text=True, errors="replace", timeout=timeout,
                           env=environment, cwd=cwd or str(ROOT))

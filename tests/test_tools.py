@@ -38,8 +38,9 @@ def test_deploy_dry_run_prints_the_commands(tmp_path):
     assert "boards/esp32s3/profile.json" in out
     copy = [line for line in out.splitlines() if "cp -r lib :" in line][0]
     assert "mpremote connect /dev/ttyACM0" in copy
-    assert ("cp app.mpy appconfig.mpy board.json board.mpy boardbase.mpy connection.mpy main.py "
-            "profilecheck.mpy sampling.mpy scheduler.mpy :") in copy
+    assert ("cp app.mpy appconfig.mpy board.json board.mpy boardbase.mpy boot_select.mpy "
+            "connection.mpy main.py profilecheck.mpy sampling.mpy scheduler.mpy settings.mpy "
+            "update.mpy :") in copy
     assert str(secrets) + " :secrets.json" in copy and copy.rstrip(")").endswith("+ reset")
     assert any(line.rstrip(")").endswith("repl") for line in out.splitlines())
     assert "WARNING" not in done.stderr
@@ -255,8 +256,11 @@ def test_demo_runs_end_to_end():
     assert len([row for row in rows if row[1] == "temp"]) == 60
     assert "%d points read back" % len(rows) in out
     assert "check: 60 samples committed, 60 arrived, none missing" in out
-    url = re.search(r"emulator page: (http://127\.0\.0\.1:(\d+)/)", out)
+    url = re.search(r"emulator page: (https://127\.0\.0\.1:(\d+)/)", out)
     assert url
+    # The device took the verified TLS path (an unverified or plain one
+    # would not have needed the pinned CA).
+    assert "emulator: https://" in out and "CertificateError" not in out
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", int(url.group(2))), timeout=1).close()
     assert not _processes_mentioning("boards/unix --secrets")

@@ -1,11 +1,14 @@
 """`make demo`: the device firmware under real MicroPython, end to end.
 
-1. starts the One Platform emulator (SQLite in .state/demo/), seeded with a
-   device that may activate, and sets its clock an hour back;
+1. starts the One Platform emulator (SQLite in .state/demo/) serving HTTPS
+   with a certificate made at start, seeded with a device that may
+   activate, and sets its clock an hour back;
 2. runs firmware/main.py in the MicroPython unix port on the unix board
    profile: LittleFS in a file, a simulated clock fast-forwarded through an
    hour (a sample a minute, a push every 10), a 15-minute WiFi outage and two
-   server faults in the middle; the device activates itself on first boot;
+   server faults in the middle; the device activates itself on first boot
+   and checks the server's certificate against the emulator's CA, pinned
+   in its secrets as a board would pin its own server's;
 3. reads every point back from the emulator with uonep_host, prints them as
    a table (one row per point) and checks that every committed sample
    arrived, once.
@@ -56,11 +59,11 @@ def fresh_state():
     STATE.mkdir(parents=True)
 
 
-def write_secrets(url):
+def write_secrets(url, ca_path):
     """Demo secrets, in the ignored state folder (never a tracked file)."""
     path = STATE / "secrets.json"
     path.write_text(json.dumps({"wifi": {"ssid": "demo-wifi", "password": "demo-password"},
-                                "server": url}))
+                                "server": url, "verify": ca_path}))
     return path
 
 
@@ -109,7 +112,7 @@ def read_back(emulator, cik):
     """{alias: [[ts, value], ...]} from the emulator, through the host client
     over HTTP, as any program would read them."""
     from uonep_host import Client
-    client = Client(cik, emulator.url)
+    client = Client(cik, emulator.url, verify=emulator.ca_path)
     return {alias: client.read(alias, starttime=0, limit=10000, sort="asc")
             for alias in ALIASES}
 
@@ -157,17 +160,21 @@ def main(argv):
     from uonep_host.emulator import Control, Emulator
     started = time.time()
     fresh_state()
-    emulator = Emulator(db=str(STATE / "emulator.sqlite"), seed=seed()).start()
+    from uonep_host.transport import session
+    emulator = Emulator(db=str(STATE / "emulator.sqlite"), seed=seed(), tls=True).start()
+    # The CA file lives while the emulator runs; a copy for the device's secrets.
+    ca_path = STATE / "emulator-ca.pem"
+    ca_path.write_bytes(emulator.ca_pem)
     try:
         world_start = int(time.time()) // 60 * 60 - HOUR
         # through the control API, as the device below does
-        Control(emulator.url).set_clock(now=world_start)
+        Control(emulator.url, http=session(verify=str(ca_path))).set_clock(now=world_start)
         print("uonep demo: firmware/main.py on the MicroPython unix port, an hour in seconds")
         print("emulator: %s (SQLite %s), its clock set to %s" % (
             emulator.url, (STATE / "emulator.sqlite").relative_to(ROOT), iso(world_start)))
         print("scenario: a sample a minute, a push every 10; WiFi outage at +%d min for %d min;"
               " a lost acknowledgement and an HTTP 503 later\n" % (OUTAGE[0] // 60, OUTAGE[1] // 60))
-        secrets = write_secrets(emulator.url)
+        secrets = write_secrets(emulator.url, str(ca_path))
         lines = run_device(device_command(emulator.url, secrets, world_start))
         cik = (STATE / "cik").read_text().strip()
         points = read_back(emulator, cik)

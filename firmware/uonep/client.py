@@ -13,7 +13,7 @@ pays for them. Store and forward is uonep.forward.Uplink, over a Client.
 """
 
 from . import rpc
-from .errors import CallError, OnepError, ValidationError
+from .errors import CallError, OnepError, ProtocolError, ValidationError
 from .transport import Transport, server_url
 
 
@@ -124,7 +124,13 @@ class Client(Procedures):
             # A long poll must not be cut by the ordinary HTTP timeout.
             timeout += transport.timeout
         status, answer = transport.request("POST", rpc.PATH, body, rpc.CONTENT_TYPE, timeout)
-        return rpc.decode_response(status, answer, calls, ids)
+        try:
+            return rpc.decode_response(status, answer, calls, ids)
+        except ProtocolError:
+            # A server that answers what cannot be read is not kept for the
+            # next request: its connection is closed.
+            transport.close()
+            raise
 
     def _call(self, call, timeout=None):
         outcome = self.send([call], timeout)[0]

@@ -25,6 +25,7 @@ one deadline per request, bounded answers. It has the call shape of
 """
 
 import errno
+import gc
 import select
 import socket
 import sys
@@ -128,6 +129,9 @@ class HTTP:
         while not self._wait(select.POLLOUT):
             pass
         if https:
+            # mbedTLS takes its buffers (about 35 KB on a board) from the heap
+            # a few at a time: a collection first leaves them whole free runs.
+            gc.collect()
             # The handshake runs inside the first write, under the deadline.
             self._poller.unregister(connection)
             self._socket = connection = _context(self.verify).wrap_socket(

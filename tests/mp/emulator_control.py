@@ -44,6 +44,5 @@ def points(cik, alias):
 
 def client(**options):
     from uonep import Client
-    host, port = address()
     options.setdefault("timeout", 5)
-    return Client(options.pop("cik", CIK), host=host, port=port, https=False, **options)
+    return Client(options.pop("cik", CIK), url(), **options)

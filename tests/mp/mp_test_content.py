@@ -15,7 +15,7 @@ import sys
 sys.path.insert(0, os.getenv("UONEP_MPY"))
 
 from content_support import DEVICE_CIK, activate, advance_clock, leftovers, publish, same
-from emulator_control import address
+from emulator_control import url
 
 from uonep import Client
 from uonep.errors import ContentError, TransportError
@@ -62,9 +62,8 @@ class Metered:
 
 
 def device():
-    host, port = address()
     meter = Metered()
-    return Client(activate(), host=host, port=port, https=False, http=meter), meter
+    return Client(activate(), url(), http=meter), meter
 
 
 _PUBLISHED = []

@@ -9,7 +9,7 @@ import time
 
 sys.path.insert(0, os.getenv("UONEP_MPY"))
 
-from emulator_control import CIK, address
+from emulator_control import CIK, url
 
 from uonep import Client
 from uonep.errors import AuthError, HTTPError, ValidationError
@@ -21,8 +21,7 @@ HELPER = "mpycore"
 
 
 def client(cik=CIK):
-    host, port = address()
-    return Client(cik, host=host, port=port, https=False, http=HTTP(False))
+    return Client(cik, url(), http=HTTP(False))
 
 
 def test_a_form_encoded_write_is_what_rpc_reads():

@@ -14,7 +14,7 @@ import os
 
 import campaign
 from content_support import DEVICE_CIK, activate, blob, leftovers, publish, same
-from emulator_control import address
+from emulator_control import url
 from flashsim import FlashSim, mount, unmount
 
 from uonep import Client
@@ -50,9 +50,8 @@ class Counting:
 
 
 def download():
-    host, port = address()
     wire = Counting()
-    client = Client(DEVICE_CIK, host=host, port=port, https=False, http=wire)
+    client = Client(DEVICE_CIK, url(), http=wire)
     return wire, client.content_download("acme", "m1", "fw", PATH, chunk=CHUNK)
 
 
@@ -98,8 +97,7 @@ def test_powerloss_at_every_flash_write_of_a_download():
         mount(device, MOUNT)
         device.cut_after(cut)
         wire = Counting()
-        host, port = address()
-        client = Client(DEVICE_CIK, host=host, port=port, https=False, http=wire)
+        client = Client(DEVICE_CIK, url(), http=wire)
         try:
             client.content_download("acme", "m1", "fw", PATH, chunk=CHUNK)
         except (OSError, ContentError):
