@@ -188,6 +188,7 @@ class Journal:
         # (ack point, position, commits, bytes) of the last two commits
         # pending() yielded: what ack() needs without reading them again.
         self._memo = [(-1, -1, 0, 0)] * 2
+        self.capacity = 0        # bytes of pending frames: set by opening
         self._closed = True
         from .journal_open import open_journal
         open_journal(self, capacity_bytes)
