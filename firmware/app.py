@@ -26,6 +26,7 @@ from sampling import Sampler
 from scheduler import Scheduler
 from uonep import Client
 from uonep.forward import Uplink
+from uonep.journal import Journal
 
 # Sent in place of a CIK before activation; never leaves the device because
 # nothing is pushed until a real CIK is set.
@@ -311,10 +312,7 @@ class App:
 
     def _open_journal(self):
         settings = self.profile["journal"]
-        factory = self.journal_factory
-        if factory is None:
-            from uonep.journal import Journal
-            factory = Journal
+        factory = self.journal_factory or Journal
         appconfig.makedirs(appconfig.parent(settings["path"]))
         return factory(settings["path"], capacity_bytes=settings["capacity_bytes"],
                        policy=settings["policy"])

@@ -20,43 +20,13 @@ from uonep.errors import ValidationError
 from uonep.rpc import check_key, is_hex40
 from uonep.transport import parse_server as _parse_server
 
-PROFILE_NAME = "board.json"
 SECRETS_PATH = "/secrets.json"
 CIK_NAME = "cik"
 SECRETS_EXAMPLE = ('{"wifi": {"ssid": "MyNetwork", "password": "..."}, '
                    '"cik": "<40 hex characters>"}')
 
-# Every profile field and its default; a profile names only what differs.
-DEFAULTS = {
-    "name": "generic",
-    "glue": None,
-    "vendor": None,
-    "model": None,
-    "server": "https://m2.exosite.com",
-    # TLS certificate check: true (the CA set shipped in /lib/uonep/ca.der),
-    # a CA file on the board ("/ca.pem"), or false (no check: avoid).
-    "verify": True,
-    "timeout": 10,
-    "sample_interval": 60,
-    "push": {"every_samples": 10, "max_interval": 900, "backlog_bytes": 8192,
-             "max_points": 500},
-    "journal": {"path": "/data/journal", "capacity_bytes": "auto", "policy": "drop_oldest"},
-    "storage": {"mount": "/"},
-    "sleep": "light",
-    "watchdog": 120,
-    "wifi": {"timeout": 20, "backoff_base": 5, "backoff_cap": 600},
-    "ntp": {"host": "pool.ntp.org"},
-    "sensors": [],
-    "run_for": None,
-    "simulation": {},
-    # The app's own update from a content (update.py): off while content_id is null.
-    "update": {"content_id": None, "every_pushes": 24, "boots": 3},
-    # Remote settings in a dataport (settings.py): off while alias is null.
-    "settings": {"alias": None, "status": "settings_status", "every_pushes": 1},
-}
 # Read bounds: a secrets file holds a few short strings; a larger file is
 # a mistake, and reading it whole could take the heap a board needs.
-PROFILE_BYTES = 8192
 SECRETS_BYTES = 2048
 
 
@@ -66,19 +36,6 @@ class ConfigError(Exception):
 
     # Nothing changes by trying again: someone must fix the file.
     retryable = False
-
-
-def merge(base, changes):
-    """base updated by changes, one level deep for nested sections (a copy)."""
-    merged = {}
-    for key, value in base.items():
-        merged[key] = dict(value) if isinstance(value, dict) else value
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key].update(value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def join(folder, name):
@@ -148,44 +105,28 @@ def read_json(path, what, limit):
 
 def load_profile(folder, overrides=None):
     """The board profile in folder (board.json, or profile.json in the
-    repository's boards/NAME/), merged over DEFAULTS and checked."""
-    path = join(folder, PROFILE_NAME)
-    if not exists(path):
-        path = join(folder, "profile.json")
-    profile = merge(DEFAULTS, read_json(path, "board profile", PROFILE_BYTES))
-    for key, value in (overrides or {}).items():
-        set_path(profile, key, value)
+    repository's boards/NAME/), merged over the defaults and checked."""
+    return _at_boot("load", folder, overrides)
+
+
+def parse_args(argv):
+    """Options from the unix port's command line:
+    --board DIR --secrets FILE --set section.key=JSON (repeatable)."""
+    return _at_boot("parse_args", argv)
+
+
+def _at_boot(name, *args):
+    # Loading the profile is a boot-time job: profilecheck (the defaults,
+    # the overrides, the checks) is loaded for it and dropped after it, so
+    # its code does not sit in the heap for months.
+    import profilecheck
     try:
-        # Checking is a boot-time job: its module is loaded for it and
-        # dropped after it, so its code does not sit in the heap for months.
-        import profilecheck
-        problem = profilecheck.problem(profile)
-        if problem is None:
-            parse_server(profile["server"])
-    except ConfigError as failure:
-        problem = str(failure)
+        return getattr(profilecheck, name)(*args)
     finally:
         sys.modules.pop("profilecheck", None)
         # Collected at once, its place is reused from the start instead of
         # being left as holes between what comes next (measured in make bench).
         gc.collect()
-    if problem is not None:
-        raise ConfigError("board profile %s: %s" % (path, problem))
-    return profile
-
-
-def set_path(document, dotted, value):
-    """document["a"]["b"] = value for dotted "a.b" (sections are created);
-    an object given for a section is merged into it, as in a profile."""
-    keys = dotted.split(".")
-    for key in keys[:-1]:
-        if not isinstance(document.get(key), dict):
-            document[key] = {}
-        document = document[key]
-    if isinstance(value, dict) and isinstance(document.get(keys[-1]), dict):
-        document[keys[-1]].update(value)
-    else:
-        document[keys[-1]] = value
 
 
 def load_secrets(path):
@@ -269,27 +210,3 @@ def store_cik(path, cik):
     with open(temporary, "w") as stream:
         stream.write(cik)
     os.rename(temporary, path)
-
-
-def parse_args(argv):
-    """Options from the unix port's command line:
-    --board DIR --secrets FILE --set section.key=JSON (repeatable).
-    A board has no command line: every option has the board's default."""
-    options = {"board": "/", "secrets": SECRETS_PATH, "overrides": {}}
-    index = 0
-    while index < len(argv):
-        name = argv[index]
-        if name not in ("--board", "--secrets", "--set") or index + 1 >= len(argv):
-            raise ConfigError("usage: main.py [--board DIR] [--secrets FILE] "
-                              "[--set section.key=JSON ...]; not understood: %s" % name)
-        value = argv[index + 1]
-        index += 2
-        if name == "--set":
-            key, _, text = value.partition("=")
-            try:
-                options["overrides"][key] = json.loads(text)
-            except ValueError:
-                options["overrides"][key] = text
-        else:
-            options[name[2:]] = value
-    return options

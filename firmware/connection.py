@@ -5,6 +5,7 @@ off exponentially up to a cap; what the error says about retrying
 Data always stays in the journal until the server took it."""
 
 import gc
+import sys
 
 import appconfig
 from uonep import clock as clocks
@@ -16,6 +17,16 @@ from uonep.forward import MAX_BYTES
 # down to this floor, back to the default once a push succeeds.
 MIN_PUSH_BYTES = 512
 
+
+
+def _let_go(name):
+    """Drop a core module from sys.modules (and its package): imported
+    again when next needed, its code is garbage once nothing uses it."""
+    if sys.modules.pop("uonep." + name, None) is not None:
+        try:
+            delattr(sys.modules["uonep"], name)
+        except (KeyError, AttributeError):
+            pass
 
 class Backoff:
     """Capped exponential backoff: base, 2*base, 4*base ... cap seconds."""
@@ -80,10 +91,15 @@ class Connection:
         try:
             if not self.connect_wifi():
                 return
-            if not app.clock.valid():
-                self.set_clock()
-            if app.cik is None:
-                self.activate()
+            try:
+                if not app.clock.valid():
+                    self.set_clock()
+                if app.cik is None:
+                    self.activate()
+            finally:
+                # The clock and the CIK are a boot's business: provision's
+                # code does not stay in the heap for the pushes after.
+                _let_go("provision")
             self.push()
         except MemoryError as failure:
             # A fragmented heap: smaller requests need smaller buffers.

@@ -1,13 +1,21 @@
-"""The board profile's check: every field's type and range, at boot.
+"""The board profile at boot: its defaults, the overrides, every field's
+type and range.
 
-    problem(profile)    # None, or "push.max_points must be ... (got 0)"
+    load(folder, overrides)   # the merged profile, or a ConfigError
+    problem(profile)          # None, or "push.max_points must be ... (got 0)"
 
-appconfig.load_profile imports this module for the check and drops it from
+appconfig.load_profile and parse_args import this module and drop it from
 sys.modules after, so that its code costs a board's heap only while it
-boots.
+boots (settings.py does the same for a remote change).
 """
 
 import json
+
+import appconfig
+
+PROFILE_NAME = "board.json"
+# Read bound: a profile is a few hundred bytes; a larger file is a mistake.
+PROFILE_BYTES = 8192
 
 SLEEP_MODES = ("none", "light", "deep")
 POLICIES = ("drop_oldest", "refuse")
@@ -17,6 +25,107 @@ SECTIONS = ("push", "journal", "storage", "wifi", "ntp", "simulation", "update",
 MAX_SECONDS = 518400
 SECONDS = "a number of seconds above 0 and at most %d" % MAX_SECONDS
 TEXT = "a non-empty string"
+
+# Every profile field and its default; a profile names only what differs.
+DEFAULTS = {
+    "name": "generic",
+    "glue": None,
+    "vendor": None,
+    "model": None,
+    "server": "https://m2.exosite.com",
+    # TLS certificate check: true (the CA set shipped in /lib/uonep/ca.der),
+    # a CA file on the board ("/ca.pem"), or false (no check: avoid).
+    "verify": True,
+    "timeout": 10,
+    "sample_interval": 60,
+    "push": {"every_samples": 10, "max_interval": 900, "backlog_bytes": 8192,
+             "max_points": 500},
+    "journal": {"path": "/data/journal", "capacity_bytes": "auto", "policy": "drop_oldest"},
+    "storage": {"mount": "/"},
+    "sleep": "light",
+    "watchdog": 120,
+    "wifi": {"timeout": 20, "backoff_base": 5, "backoff_cap": 600},
+    "ntp": {"host": "pool.ntp.org"},
+    "sensors": [],
+    "run_for": None,
+    "simulation": {},
+    # The app's own update from a content (update.py): off while content_id is null.
+    "update": {"content_id": None, "every_pushes": 24, "boots": 3},
+    # Remote settings in a dataport (settings.py): off while alias is null.
+    "settings": {"alias": None, "status": "settings_status", "every_pushes": 1},
+}
+
+
+
+def merge(base, changes):
+    """base updated by changes, one level deep for nested sections (a copy)."""
+    merged = {}
+    for key, value in base.items():
+        merged[key] = dict(value) if isinstance(value, dict) else value
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key].update(value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load(folder, overrides=None):
+    """The board profile in folder (board.json, or profile.json in the
+    repository's boards/NAME/), merged over DEFAULTS and checked."""
+    path = appconfig.join(folder, PROFILE_NAME)
+    if not appconfig.exists(path):
+        path = appconfig.join(folder, "profile.json")
+    profile = merge(DEFAULTS, appconfig.read_json(path, "board profile", PROFILE_BYTES))
+    for key, value in (overrides or {}).items():
+        set_path(profile, key, value)
+    try:
+        found = problem(profile)
+        if found is None:
+            appconfig.parse_server(profile["server"])
+    except appconfig.ConfigError as failure:
+        found = str(failure)
+    if found is not None:
+        raise appconfig.ConfigError("board profile %s: %s" % (path, found))
+    return profile
+
+
+def set_path(document, dotted, value):
+    """document["a"]["b"] = value for dotted "a.b" (sections are created);
+    an object given for a section is merged into it, as in a profile."""
+    keys = dotted.split(".")
+    for key in keys[:-1]:
+        if not isinstance(document.get(key), dict):
+            document[key] = {}
+        document = document[key]
+    if isinstance(value, dict) and isinstance(document.get(keys[-1]), dict):
+        document[keys[-1]].update(value)
+    else:
+        document[keys[-1]] = value
+
+
+def parse_args(argv):
+    """Options from the unix port's command line:
+    --board DIR --secrets FILE --set section.key=JSON (repeatable).
+    A board has no command line: every option has the board's default."""
+    options = {"board": "/", "secrets": appconfig.SECRETS_PATH, "overrides": {}}
+    index = 0
+    while index < len(argv):
+        name = argv[index]
+        if name not in ("--board", "--secrets", "--set") or index + 1 >= len(argv):
+            raise appconfig.ConfigError("usage: main.py [--board DIR] [--secrets FILE] "
+                                        "[--set section.key=JSON ...]; not understood: %s" % name)
+        value = argv[index + 1]
+        index += 2
+        if name == "--set":
+            key, _, text = value.partition("=")
+            try:
+                options["overrides"][key] = json.loads(text)
+            except ValueError:
+                options["overrides"][key] = text
+        else:
+            options[name[2:]] = value
+    return options
 
 
 class _Wrong(Exception):

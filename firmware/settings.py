@@ -19,7 +19,6 @@ the first read after it applies them again.
 import json
 import sys
 
-import appconfig
 
 RUNTIME = ("sample_interval", "push.every_samples", "push.max_interval",
            "push.backlog_bytes", "push.max_points")
@@ -43,11 +42,11 @@ def apply(profile, settings):
             elif key not in RUNTIME:
                 refused[key] = "cannot be changed remotely"
             else:
-                trial = appconfig.merge(profile, {})
-                appconfig.set_path(trial, key, value)
+                trial = profilecheck.merge(profile, {})
+                profilecheck.set_path(trial, key, value)
                 problem = profilecheck.problem(trial)
                 if problem is None:
-                    appconfig.set_path(profile, key, value)
+                    profilecheck.set_path(profile, key, value)
                     applied[key] = value
                 else:
                     refused[key] = problem

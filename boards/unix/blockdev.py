@@ -15,6 +15,9 @@ _COUNT = 4
 _SIZE = 5
 _ERASE = 6
 _ERASED = b"\xff"
+# Erased bytes are written a piece at a time: a board erases in hardware,
+# without heap, so the simulation keeps 256 bytes for it, not a block.
+_PIECE = 256
 
 
 class FileBlockDevice:
@@ -26,13 +29,13 @@ class FileBlockDevice:
         self.blocks = blocks
         self.writes = 0
         self.erases = 0
-        # Made once: a board erases in hardware, without heap; so should we.
-        self._blank = _ERASED * BLOCK_SIZE
+        # Made once: no allocation per erase.
+        self._blank = _ERASED * _PIECE
         try:
             self.file = open(path, "r+b")
         except OSError:
             with open(path, "wb") as blank:
-                for _ in range(blocks):
+                for _ in range(blocks * BLOCK_SIZE // _PIECE):
                     blank.write(self._blank)
             self.file = open(path, "r+b")
 
@@ -58,7 +61,8 @@ class FileBlockDevice:
             return BLOCK_SIZE
         if operation == _ERASE:
             self.file.seek(argument * BLOCK_SIZE)
-            self.file.write(self._blank)
+            for _ in range(BLOCK_SIZE // _PIECE):
+                self.file.write(self._blank)
             self.erases += 1
             return 0
         # 1 init, 2 deinit, 3 sync: nothing to do for a file.

@@ -24,6 +24,7 @@ HTTP request and acknowledges the batch only after the answer:
 """
 
 import binascii
+import gc
 import json
 import os
 import struct
@@ -318,8 +319,12 @@ class Uplink:
             taken += batch.count
             self._send(batch, report)
             # Let go of this batch's buffers before the next one is read:
-            # the heap then holds one batch at a time.
+            # the heap then holds one batch at a time. Collected now, their
+            # blocks are free runs again for the next batch's request-sized
+            # buffers, instead of holes the next small objects split up
+            # (one collection per request of up to max_bytes).
             batch = None
+            gc.collect()
         report["remaining"] = self.journal.stats()["pending"]
         return report
 

@@ -128,14 +128,16 @@ def _slot(seq):
 
 
 def _unload_rare():
-    """Let go of journal_rare's code once opening is over: it recovers and
-    converts at boot, and is imported again if ever needed."""
+    """Let go of journal_open's and journal_rare's code once opening is
+    over: they open, recover and convert at boot, and are imported again
+    when needed."""
     import sys
-    if sys.modules.pop("uonep.journal_rare", None) is not None:
-        try:
-            del sys.modules["uonep"].journal_rare
-        except (KeyError, AttributeError):
-            pass
+    for name in ("journal_open", "journal_rare"):
+        if sys.modules.pop("uonep." + name, None) is not None:
+            try:
+                delattr(sys.modules["uonep"], name)
+            except (KeyError, AttributeError):
+                pass
 
 
 def _frames(data, at=0, length=None):
@@ -186,8 +188,11 @@ class Journal:
         # (ack point, position, commits, bytes) of the last two commits
         # pending() yielded: what ack() needs without reading them again.
         self._memo = [(-1, -1, 0, 0)] * 2
+        self.capacity = 0        # bytes of pending frames: set by opening
         self._closed = True
-        self._open(capacity_bytes)
+        from .journal_open import open_journal
+        open_journal(self, capacity_bytes)
+        _unload_rare()
         self._closed = False
 
     # -- public API ---------------------------------------------------------
@@ -273,122 +278,6 @@ class Journal:
 
     def __exit__(self, *exc):
         self.close()
-
-    # -- opening and recovery -------------------------------------------------
-    def _open(self, capacity):
-        state = self._read_state()
-        fresh = False
-        if state is None:       # new, of format 1, or its ack state lost
-            from .journal_rare import prepare
-            fresh = prepare(self, capacity)
-            if fresh is None:
-                return self._open(capacity)
-        first = last = -1
-        for name in _names(self._file("s")):
-            if name.isdigit():
-                number = int(name)
-                first = number if first < 0 else min(first, number)
-                last = max(last, number)
-        self._first = max(first, 0)
-        self._next = last + 1
-        self._size(capacity)
-        # The newest segment tells how far packing got; one without a
-        # frame is a packing cut short: its frames are in the ring.
-        packed = 0
-        while self._next > self._first and not packed:
-            packed = self._segment_end(self._next - 1)
-            if not packed:
-                self._next -= 1
-                self._remove("s/%d" % self._next)
-        if state is None and not fresh:
-            from .journal_rare import oldest
-            self._acked = oldest(self)
-        self._load_ring(max(self._acked, packed))
-        if state is None:
-            self._write_state()
-        for _, _, begin, end in self._records(False):
-            self._pending += 1
-            self._pending_bytes += end - begin
-        self._reclaim()
-        if self._dirty:
-            try:
-                self._write_state()
-            except JournalError:
-                pass     # counted again next time; nothing else is at stake
-        data = self._read("d")
-        if data:
-            from .journal_rare import letters
-            self._dead_size = len(data)
-            self._dead = len(list(letters(data)))
-        _unload_rare()
-
-    def _size(self, capacity):
-        """Set self.capacity: the one found for this figure before (file
-        c), else sized now (uonep.journal_rare.size)."""
-        asked = ("%s " % capacity).encode()
-        known = self._read("c") or b""
-        try:
-            found = int(known[len(asked):]) if known.startswith(asked) else 0
-            # (A damaged file: an "auto" capacity is whole blocks, another
-            # the figure given.)
-            if found != capacity and (capacity != "auto" or found < BLOCK or found % BLOCK):
-                raise ValueError
-            self.capacity = found
-        except ValueError:
-            from .journal_rare import size
-            self.capacity = size(self, capacity)
-            self._store("c", asked + str(self.capacity).encode())
-
-    def _read_state(self):
-        best = None
-        for name in ("s/a", "s/b"):
-            data = self._read(name)
-            if data and len(data) == _STATE_SIZE and \
-                    _crc(data[4:]) == struct.unpack_from("<I", data)[0]:
-                fields = struct.unpack_from(_STATE, data, 4)
-                if fields[0] != VERSION:
-                    from .journal_rare import foreign
-                    raise foreign(self, fields[0])
-                if best is None or (fields[1] - best[1]) & 0xFFFF < 0x8000:
-                    best = fields
-        if best:
-            (_, self._generation, self._acked, self._dropped, self._corrupt,
-             self._corrupt_through, self._dead_dropped) = best
-        return best
-
-    def _load_ring(self, start):
-        """Read the ring's frames from start to the end of the log into the mirror."""
-        seq = start
-        self._mirror = bytearray()
-        while seq < start + RING:
-            found = self._read_slot(seq)
-            if found == -2 or 0 <= found < seq:
-                break                       # never written, or an older lap
-            if found > seq:
-                # A later lap than the ack state knows (an older generation
-                # of it survived): the ring starts one lap before its newest.
-                from .journal_rare import oldest
-                return self._load_ring(oldest(self, True))
-            if found == seq:
-                # (With the ack state lost, acknowledged commits come too,
-                # more than a block's worth maybe: the next commit packs
-                # them, or drops them.)
-                self._mirror.extend(self._buffer)
-            seq += 1
-        # Whole commits only: one cut short at the head (or damaged files
-        # there) is counted, removed, and its sequence numbers used again.
-        self._start = self._head = start
-        high = 0
-        for found, flags, _, end in _frames(self._mirror):
-            if not flags & 0x7F:
-                self._head = found + 1
-                high = end
-        self._mirror[high:] = b""
-        if seq > self._head:
-            self._note_corrupt(self._head, seq)
-            self._corrupt_through = self._head
-            for found in range(self._head, seq):
-                self._remove(_slot(found))
 
     # -- records ----------------------------------------------------------------
     def _records(self, assemble, stop=None):

@@ -12,16 +12,15 @@ except ImportError:
     sys.path.insert(0, __file__.rsplit("/", 3)[0] + "/firmware")
     import boot_select
 
-import appconfig
 import profilecheck
 import update
 from settings import apply
 
 
 def _profile(**changes):
-    profile = appconfig.merge(appconfig.DEFAULTS, {})
+    profile = profilecheck.merge(profilecheck.DEFAULTS, {})
     for key, value in changes.items():
-        appconfig.set_path(profile, key.replace("__", "."), value)
+        profilecheck.set_path(profile, key.replace("__", "."), value)
     return profile
 
 
