@@ -149,6 +149,7 @@ class _Batch:
         self.key = None       # length and resource of the last one-point commit
         self.buffer = None    # and its group
         self.reserve = 0      # bytes to reserve for the first group
+        self.full = False     # stopped at a limit: more is pending
 
     def take(self, position, payload, forwarder, max_bytes, max_points):
         """Add a commit's points unless that would break a limit (a batch
@@ -318,13 +319,15 @@ class Uplink:
                 break
             taken += batch.count
             self._send(batch, report)
+            full = batch.full
             # Let go of this batch's buffers before the next one is read:
-            # the heap then holds one batch at a time. Collected now, their
-            # blocks are free runs again for the next batch's request-sized
-            # buffers, instead of holes the next small objects split up
-            # (one collection per request of up to max_bytes).
+            # the heap then holds one batch at a time. When a next batch
+            # follows, collected now, their blocks are free runs again for
+            # its request-sized buffers, instead of holes the next small
+            # objects split up (a push that fits one request pays nothing).
             batch = None
-            gc.collect()
+            if full:
+                gc.collect()
         report["remaining"] = self.journal.stats()["pending"]
         return report
 
@@ -347,6 +350,7 @@ class Uplink:
                 at = start + 2 + klen
                 if data[at - 1] + at == end:
                     if size + end - at > max_bytes:
+                        batch.full = True
                         break
                     buffer.extend(data[at:end])
                     size += end - at
@@ -365,6 +369,7 @@ class Uplink:
                                               batch.buffer)
             klen = len(key) if key else 0
             if taken is False:
+                batch.full = True
                 break
         # Closed, not dropped: the journal keeps its segment buffer for the next walk.
         slices.close()
