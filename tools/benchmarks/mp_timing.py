@@ -22,7 +22,7 @@ from uonep.forward import Uplink
 from uonep.manualclock import ManualClock
 from uonep.journal import Journal
 
-REPEATS = 9
+REPEATS = 15
 SAMPLES = 200
 
 
