@@ -274,16 +274,7 @@ def tls_heap(relay, ca, scratch, build, binary, mode):
         except RuntimeError:
             return False
         return True
-    low, high = 8 * 1024, 1024 * 1024
-    if not works(high):
-        raise RuntimeError("a TLS push fails even with %d bytes of heap" % high)
-    while high - low > 1024:
-        middle = (low + high) // 2 // 1024 * 1024
-        if works(middle):
-            high = middle
-        else:
-            low = middle
-    return high
+    return _smallest(works, 8 * 1024, 1024 * 1024, "a TLS push")
 
 
 def tls_metrics(scratch, build):
@@ -389,22 +380,13 @@ def build_mpy(scratch, root=ROOT, name="mpy"):
 
 
 def smallest_heap(args, low=8 * 1024, high=2 * 1024 * 1024, prepare=None, code=None):
-    """The smallest -X heapsize (to 1 KiB) at which the script succeeds:
-    the heap high-water mark of the whole job, fragmentation included."""
+    """The smallest -X heapsize (to 1 KiB) at which the script succeeds."""
     def works(size):
         if prepare:
             prepare()
         done = micropython(args, heapsize=size, code=code)
         return done.returncode == 0 and "pushed" in done.stdout
-    if not works(high):
-        raise RuntimeError("%s fails even with %d bytes of heap" % (args[0], high))
-    while high - low > 1024:
-        middle = (low + high) // 2 // 1024 * 1024
-        if works(middle):
-            high = middle
-        else:
-            low = middle
-    return high
+    return _smallest(works, low, high, str(args[0]))
 
 
 def fresh_copy(master, probe):
@@ -656,10 +638,11 @@ def content_heap_metrics(scratch, build):
     return results
 
 
-def _smallest(works, low, high):
-    """The smallest heap size (to 1 KiB) in (low, high] for which works()."""
+def _smallest(works, low, high, what="the job"):
+    """The smallest heap size (to 1 KiB) in (low, high] for which works():
+    the heap high-water mark of the whole job, fragmentation included."""
     if not works(high):
-        raise RuntimeError("fails even with %d bytes of heap" % high)
+        raise RuntimeError("%s fails even with %d bytes of heap" % (what, high))
     while high - low > 1024:
         middle = (low + high) // 2 // 1024 * 1024
         if works(middle):

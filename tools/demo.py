@@ -162,7 +162,8 @@ def main(argv):
     fresh_state()
     from uonep_host.transport import session
     emulator = Emulator(db=str(STATE / "emulator.sqlite"), seed=seed(), tls=True).start()
-    # The CA file lives while the emulator runs; a copy for the device's secrets.
+    # The CA at a stable path in the state folder: the device's secrets pin it,
+    # and a browser can import it to look at the page (--serve).
     ca_path = STATE / "emulator-ca.pem"
     ca_path.write_bytes(emulator.ca_pem)
     try:
