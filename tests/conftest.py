@@ -34,7 +34,7 @@ import pytest
 
 import campaign
 
-from mpharness import DEFAULT_HEAPSIZE, ROOT, RUNNER, run_micropython
+from mpharness import DEFAULT_HEAPSIZE, ROOT, RUNNER, owned_environment, run_micropython
 
 
 def _module_settings(path):
@@ -149,7 +149,7 @@ class _EmulatorProcess:
     def __init__(self, seed):
         self.process = subprocess.Popen(
             [sys.executable, "-c", self._SCRIPT, str(seed)], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, text=True, env=owned_environment())
         self.url = self.process.stdout.readline().strip()
         if not self.url.startswith("http"):
             self.stop()

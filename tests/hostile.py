@@ -20,6 +20,8 @@ import threading
 import time
 from pathlib import Path
 
+from mpharness import owned_environment
+
 ROOT = Path(__file__).resolve().parent.parent
 DRIP_SECONDS = 0.05
 RPC_PATH = "/onep:v1/rpc/process"
@@ -260,7 +262,8 @@ def compile_core(target):
     folder.mkdir(parents=True, exist_ok=True)
     for source in sorted((ROOT / "firmware" / "uonep").glob("*.py")):
         subprocess.run([str(mpy_cross), "-o", str(folder / (source.stem + ".mpy")),
-                        "-s", "uonep/" + source.name, str(source)], check=True)
+                        "-s", "uonep/" + source.name, str(source)],
+                       check=True, env=owned_environment())
     (folder / "ca.der").write_bytes((ROOT / "firmware" / "uonep" / "ca.der").read_bytes())
     return str(target)
 

@@ -19,11 +19,20 @@ def micropython_path():
                     ("firmware", "tests", "tests/mp", "tests/portable", "boards", "shim"))
 
 
+def owned_environment():
+    """A copy of the environment for a child started from a background
+    thread. Without env= the child is given the C library's live `environ`,
+    and a test in the main thread that sets a variable meanwhile (monkeypatch
+    .setenv) can free it under the exec: the spawn fails with EFAULT ("Bad
+    address"), as a CI run did."""
+    return dict(os.environ)
+
+
 def run_micropython(args, heapsize=DEFAULT_HEAPSIZE, env=None, timeout=MODULE_TIMEOUT, cwd=None):
     """Run the unix port with the project's path; returns CompletedProcess.
     Output bytes that are not UTF-8 (a test printing what a server sent)
     come out as U+FFFD instead of failing the whole module."""
-    environment = dict(os.environ)
+    environment = owned_environment()
     environment["MICROPYPATH"] = micropython_path() + ":.frozen"
     environment.update(env or {})
     return subprocess.run([str(MICROPYTHON), "-X", "heapsize=" + heapsize] + list(args),
