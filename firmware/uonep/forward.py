@@ -148,7 +148,7 @@ class _Batch:
         self.undatable = []   # dead-letter records of points with no timestamp
         self.key = None       # length and resource of the last one-point commit
         self.buffer = None    # and its group
-        self.reserve = 0      # bytes to reserve for the first group
+        self.room = None      # the first group's buffer: empty, with room
         self.full = False     # stopped at a limit: more is pending
 
     def take(self, position, payload, forwarder, max_bytes, max_points):
@@ -210,13 +210,12 @@ class _Batch:
             prefix = payload[begin:at]
             buffer = index.get(key)
             if buffer is None:
-                # The first group gets the batch's room at once (emptied, it
-                # keeps its capacity on MicroPython): the points of a
-                # one-resource push are then appended without the group
-                # being reallocated point by point across a small heap.
-                buffer = index[key] = bytearray(self.reserve)
-                buffer[0:] = b""
-                self.reserve = 0
+                # The first group gets the batch's room (emptied, a
+                # bytearray keeps its capacity on MicroPython): the points
+                # of a one-resource push are then appended without the
+                # group being reallocated point by point across a small heap.
+                buffer = index[key] = self.room if self.room is not None else bytearray()
+                self.room = None
                 self.groups.append([bytes(key).decode("utf-8"), buffer])
                 size += _PER_CALL + at - start
             marks.append((buffer, len(buffer)))
@@ -312,14 +311,20 @@ class Uplink:
         the journal."""
         report = {"sent": 0, "requests": 0, "bytes": 0, "dead_lettered": 0, "remaining": 0}
         taken = 0
+        room = None
         while max_points is None or taken < max_points:
             budget = None if max_points is None else max_points - taken
-            batch = self._collect(budget, max_bytes)
+            batch = self._collect(budget, max_bytes, room)
             if batch.last is None:
                 break
             taken += batch.count
+            if batch.full:
+                gc.collect()
             self._send(batch, report)
             full = batch.full
+            # The first group's buffer serves the next batch too: one
+            # request-sized block for the whole push.
+            room = batch.groups[0][1] if batch.groups else None
             # Let go of this batch's buffers before the next one is read:
             # the heap then holds one batch at a time. When a next batch
             # follows, collected now, their blocks are free runs again for
@@ -331,11 +336,15 @@ class Uplink:
         report["remaining"] = self.journal.stats()["pending"]
         return report
 
-    def _collect(self, max_points, max_bytes):
-        """The next batch, read from the journal up to what fits in one request."""
+    def _collect(self, max_points, max_bytes, room=None):
+        """The next batch, read from the journal up to what fits in one
+        request; room: the buffer of the batch before, for its first group."""
         batch = _Batch()
         # Room for the first group: what is pending, up to a request's worth.
-        batch.reserve = min(max_bytes, self.journal.stats()["pending_bytes"])
+        if room is None:
+            room = bytearray(min(max_bytes, self.journal.stats()["pending_bytes"]))
+        room[0:] = b""
+        batch.room = room
         limit = 1 << 30 if max_points is None else max_points
         # The batch's running figures, kept in locals for the common case.
         key = buffer = last = None

@@ -78,6 +78,7 @@ open, crash-safely; that and the other rare paths live in uonep.journal_rare.
 """
 
 import binascii
+import gc
 import os
 import struct
 
@@ -98,6 +99,7 @@ DATA = FRAME - _HEAD         # payload bytes per frame
 _SPACE = BLOCK - 4           # a segment's frames; its crc32 follows them
 MAX_PAYLOAD = _SPACE - 34 * _HEAD   # a commit fits one segment
 _FIRST = const(0x80)
+_CHUNK = const(512)          # bytes of a segment read at a time
 # Flash beyond the capacity: the journal's folders (the ring's eight, the
 # segments', its own), a metadata pair of two blocks each.
 OVERHEAD = (RING // GROUP + 2) * 2 * BLOCK
@@ -109,8 +111,8 @@ _ENOSPC = 28
 POLICIES = ("drop_oldest", "refuse")
 
 
-def _crc(data, value=0):
-    return binascii.crc32(data, value) & 0xFFFFFFFF
+# (Unsigned on MicroPython and CPython 3 alike.)
+_crc = binascii.crc32
 
 
 def _names(path):
@@ -179,20 +181,31 @@ class Journal:
         self._changes = 0        # counts moves of the mirror's frames
         # Segment files are [_first, _next).
         self._acked = self._start = self._head = self._first = self._next = 0
-        self._end = (-1, 0)      # (segment, its last sequence number + 1)
+        # [segment, its last sequence number + 1]; the last two commits
+        # pending() yielded, [ack point, position, commits, bytes, segment,
+        # offset after it] each: what ack() needs without reading them
+        # again; and [ack point, segment, offset] where the next walk starts
+        # reading (what comes before in that segment is acknowledged). Lists
+        # changed in place: a walk leaves no new object behind in the heap.
+        self._end = [-1, 0]
+        self._resume = [-1, -1, 0]
         self._generation = self._dropped = self._corrupt = self._dead_dropped = 0
         self._corrupt_through = 0    # damage before this sequence number is counted
         self._pending = self._pending_bytes = self._committed = 0
         self._dead = self._dead_size = 0
         self._dirty = False
-        # (ack point, position, commits, bytes) of the last two commits
-        # pending() yielded: what ack() needs without reading them again.
-        self._memo = [(-1, -1, 0, 0)] * 2
+        self._memo = [-1, -1, 0, 0, 0, 0] * 2
         self.capacity = 0        # bytes of pending frames: set by opening
         self._closed = True
         from .journal_open import open_journal
         open_journal(self, capacity_bytes)
         _unload_rare()
+        # Opening leaves garbage (and its code) all over a small heap: what
+        # the journal keeps is allocated again once that is collected, low
+        # down, not where it would split the free space a push needs.
+        self._spare = None
+        gc.collect()
+        self._mirror = bytearray(self._mirror)
         self._closed = False
 
     # -- public API ---------------------------------------------------------
@@ -287,7 +300,7 @@ class Journal:
         the segments in order (up to segment stop when given), then the
         ring's mirror (whose frames were checked when they were read)."""
         start = expected = self._acked
-        commits = total = first = left = flip = 0
+        commits = total = first = left = flip = offset = 0
         parts = None
         number = self._first
         memo = self._memo
@@ -302,26 +315,19 @@ class Journal:
                     # packing change it (changes), while this iterates.
                     data = self._mirror
                     changes = self._changes
-                    check = False
                 else:
-                    # Every segment is read into the same block-sized buffer
-                    # (one per walk, kept for the next): a push through
-                    # many segments allocates no 4 KB block per segment.
+                    # Every segment is read a chunk at a time into the same
+                    # small buffer (one per walk, kept for the next): a push
+                    # through many segments holds no block-sized buffer.
                     if segment is None:
-                        segment, self._spare = self._spare or bytearray(BLOCK), None
+                        segment, self._spare = self._spare or bytearray(_CHUNK), None
                     data = segment
-                    length = self._read_into("s/%d" % number, segment)
-                    if length < 0:
-                        # Longer than a block (damaged): read whole.
-                        data = self._read("s/%d" % number) or b""
-                        length = len(data)
-                    number += 1
                     view = memoryview(data)
-                    # A segment whose crc32 holds needs no frame of it checked.
-                    check = length < 4 or \
-                        unpack("<I", data, length - 4)[0] != _crc(view[:length - 4])
-                    if not check:
-                        length -= 4
+                    name = "s/%d" % number
+                    number += 1
+                    resume = self._resume
+                    offset = resume[2] if resume[0] == start and resume[1] == number - 1 else 0
+                    length = self._read_into(name, data, offset)
                 while True:
                     if ring:
                         if changes != self._changes:
@@ -329,15 +335,23 @@ class Journal:
                             changes = self._changes
                             at = 0
                         length = len(data)
+                    elif length - at < FRAME and length == len(data):
+                        # The chunk's end may cut the next frame: read on from it.
+                        offset += at
+                        at = 0
+                        length = self._read_into(name, data, offset)
                     if at + _HEAD > length:
                         if not ring:
                             # All of it read: what _segment_end would say (or
                             # more, when it was all acknowledged).
-                            self._end = (number - 1, expected)
+                            self._end[0], self._end[1] = number - 1, expected
                         break
-                    crc, size, seq, flags = unpack("<IBIB", data, at)
+                    size, seq, flags = unpack("<BIB", data, at + 4)
                     end = at + size
-                    if check and (size < _HEAD or end > length or crc != _crc(view[at + 4:end])):
+                    # Each frame of a segment is checked as it is read (its
+                    # crc32 over the whole would need the whole in RAM).
+                    if not ring and (size < _HEAD or end > length or unpack(
+                            "<I", data, at)[0] != _crc(view[at + 4:end])):
                         at += 1                  # damage: look for the next frame
                         continue
                     begin = at + _HEAD
@@ -381,8 +395,10 @@ class Journal:
                     if assemble:
                         commits += 1
                         total += end - begin
-                        memo[flip] = (start, seq, commits, total)
-                        flip ^= 1               # the last two, in turn
+                        memo[flip], memo[flip + 1] = start, seq
+                        memo[flip + 2], memo[flip + 3] = commits, total
+                        memo[flip + 4], memo[flip + 5] = -1 if ring else number - 1, offset + at
+                        flip = 6 - flip         # the last two, in turn
                     yield seq, out, begin, end
                     if self._acked > expected:   # acknowledged (or dropped) meanwhile
                         expected = self._acked
@@ -403,9 +419,12 @@ class Journal:
 
     def _count(self, position):
         """(commits, payload bytes) from the ack point through position."""
-        for memo in self._memo:
-            if memo[0] == self._acked and memo[1] == position:
-                return memo[2], memo[3]
+        memo = self._memo
+        for at in (0, 6):
+            if memo[at] == self._acked and memo[at + 1] == position:
+                resume = self._resume
+                resume[0], resume[1], resume[2] = position + 1, memo[at + 4], memo[at + 5]
+                return memo[at + 2], memo[at + 3]
         commits = total = 0
         for last, _, begin, end in self._records(False):
             if last > position:
@@ -437,7 +456,7 @@ class Journal:
             if self.policy == "refuse":
                 raise self._failure(None)
             self._drop_segment()
-        self._end = (-1, 0)
+        self._end[0] = -1
         frames = self._mirror
         self._write("s/%d" % self._next, frames + struct.pack("<I", _crc(frames)))
         self._next += 1
@@ -476,7 +495,7 @@ class Journal:
             raise
         self._pending = max(0, self._pending - commits)
         self._pending_bytes = max(0, self._pending_bytes - total)
-        self._memo[0] = self._memo[1] = (-1, -1, 0, 0)
+        self._memo[0] = self._memo[6] = -1
         self._start = max(self._start, acked)
         mirror = self._mirror
         at = len(mirror) if acked >= self._head else 0
@@ -497,13 +516,13 @@ class Journal:
     def _file(self, name):
         return "%s/%s" % (self.path, name)
 
-    def _read_into(self, name, buffer):
-        """Read a file into buffer: its length (0 when it cannot be read),
-        or -1 when it is longer than buffer."""
+    def _read_into(self, name, buffer, offset):
+        """Read a file from offset into buffer: the bytes read (0 when it
+        cannot be read)."""
         try:
             with open(self._file(name), "rb") as f:
-                length = f.readinto(buffer) or 0
-                return -1 if length == len(buffer) and f.read(1) else length
+                f.seek(offset)
+                return f.readinto(buffer) or 0
         except OSError:
             return 0
 
@@ -529,20 +548,24 @@ class Journal:
     def _segment_end(self, number):
         """The sequence number after segment `number`'s last frame (0: none)."""
         if self._end[0] != number:
-            end = 0
-            # Into the walks' spare buffer (a new one when a walk holds it).
-            data = self._spare = self._spare or bytearray(BLOCK)
-            length = self._read_into("s/%d" % number, data)
-            if length < 0:
-                data = self._read("s/%d" % number) or b""
-                length = len(data)
-            for seq, _, _, _ in _frames(data, 0, length):
-                end = max(end, seq + 1)
-            self._end = (number, end)
+            end = offset = 0
+            # A chunk at a time, into the walks' spare buffer (a new one
+            # when a walk holds it).
+            data = self._spare = self._spare or bytearray(_CHUNK)
+            while True:
+                length = self._read_into("s/%d" % number, data, offset)
+                last = 0
+                for seq, _, _, last in _frames(data, 0, length):
+                    end = max(end, seq + 1)
+                if length < len(data):
+                    break
+                # Read on from the first frame the chunk's end may have cut.
+                offset += max(last, length - FRAME + 1)
+            self._end[0], self._end[1] = number, end
         return self._end[1]
 
     def _remove(self, name):
-        self._end = (-1, 0)
+        self._end[0] = -1
         try:
             os.remove(self._file(name))
         except OSError:
