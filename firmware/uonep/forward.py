@@ -46,11 +46,11 @@ REFUSED = ("invalid", "restricted", "notfound")
 MAX_BYTES = 4096
 # The envelope around the calls (auth, brackets) and around each call (id,
 # procedure name, alias object): upper bounds, so a batch stays in budget.
-_ENVELOPE = 112
-_PER_CALL = 64
+_ENVELOPE = const(112)
+_PER_CALL = const(64)
 # A record of points kept back is split past this many bytes (a journal
 # commit holds a little less than 4 KB).
-_KEPT_BYTES = 3000
+_KEPT_BYTES = const(3000)
 _TIMED = const(1)
 _UNTIMED = const(2)
 
@@ -139,7 +139,7 @@ class _Batch:
     """One request's worth of points, grouped by resource, each group's
     points already encoded as the wire wants them ("[ts,v],[ts,v]")."""
 
-    def __init__(self):
+    def __init__(self, room):
         self.groups = []      # [resource, bytearray of encoded points]
         self.index = {}       # resource (bytes) -> its group
         self.size = _ENVELOPE
@@ -148,7 +148,7 @@ class _Batch:
         self.undatable = []   # dead-letter records of points with no timestamp
         self.key = None       # length and resource of the last one-point commit
         self.buffer = None    # and its group
-        self.room = None      # the first group's buffer: empty, with room
+        self.room = room      # the first group's buffer: empty, with room
         self.full = False     # stopped at a limit: more is pending
 
     def take(self, position, payload, forwarder, max_bytes, max_points):
@@ -210,12 +210,8 @@ class _Batch:
             prefix = payload[begin:at]
             buffer = index.get(key)
             if buffer is None:
-                # The first group gets the batch's room (emptied, a
-                # bytearray keeps its capacity on MicroPython): the points
-                # of a one-resource push are then appended without the
-                # group being reallocated point by point across a small heap.
-                buffer = index[key] = self.room if self.room is not None else bytearray()
-                self.room = None
+                # The first group gets the push's buffer (see push).
+                buffer = index[key] = bytearray() if self.groups else self.room
                 self.groups.append([bytes(key).decode("utf-8"), buffer])
                 size += _PER_CALL + at - start
             marks.append((buffer, len(buffer)))
@@ -311,47 +307,45 @@ class Uplink:
         the journal."""
         report = {"sent": 0, "requests": 0, "bytes": 0, "dead_lettered": 0, "remaining": 0}
         taken = 0
-        room = None
+        # One buffer for the points of every batch (emptied, a bytearray
+        # keeps its capacity on MicroPython): what is pending, up to a
+        # request's worth. The points of a one-resource push are then
+        # appended without it being reallocated across a small heap.
+        room = bytearray(min(max_bytes - _ENVELOPE - _PER_CALL,
+                             self.journal.stats()["pending_bytes"]))
         while max_points is None or taken < max_points:
             budget = None if max_points is None else max_points - taken
             batch = self._collect(budget, max_bytes, room)
             if batch.last is None:
                 break
             taken += batch.count
-            if batch.full:
+            if batch.full or taken > batch.count:
+                # A push of several requests (one that fits a request pays
+                # nothing): each body is built on a collected heap, where the
+                # request-sized blocks of the batch before are free runs
+                # again, not amid what reading this batch left.
                 gc.collect()
             self._send(batch, report)
-            full = batch.full
-            # The first group's buffer serves the next batch too: one
-            # request-sized block for the whole push.
-            room = batch.groups[0][1] if batch.groups else None
-            # Let go of this batch's buffers before the next one is read:
-            # the heap then holds one batch at a time. When a next batch
-            # follows, collected now, their blocks are free runs again for
-            # its request-sized buffers, instead of holes the next small
-            # objects split up (a push that fits one request pays nothing).
-            batch = None
-            if full:
+            # The rest of the batch is let go of, and collected when a next
+            # batch follows, before it is read: its objects then take the
+            # lowest holes, not the free runs the bodies need.
+            if batch.full:
+                batch = None
                 gc.collect()
         report["remaining"] = self.journal.stats()["pending"]
         return report
 
-    def _collect(self, max_points, max_bytes, room=None):
+    def _collect(self, max_points, max_bytes, room):
         """The next batch, read from the journal up to what fits in one
-        request; room: the buffer of the batch before, for its first group."""
-        batch = _Batch()
-        # Room for the first group: what is pending, up to a request's worth.
-        if room is None:
-            room = bytearray(min(max_bytes, self.journal.stats()["pending_bytes"]))
+        request; room: the buffer for its first group."""
         room[0:] = b""
-        batch.room = room
+        batch = _Batch(room)
         limit = 1 << 30 if max_points is None else max_points
         # The batch's running figures, kept in locals for the common case.
         key = buffer = last = None
         size = batch.size
         count = klen = 0
-        slices = self.journal.pending_slices()
-        for position, data, start, end in slices:
+        for position, data, start, end in self.journal.pending_slices():
             if key and data[start] == _TIMED and data.startswith(key, start + 1) and \
                     count < limit:
                 # The common case, kept short: one timed point, of the
@@ -380,8 +374,6 @@ class Uplink:
             if taken is False:
                 batch.full = True
                 break
-        # Closed, not dropped: the journal keeps its segment buffer for the next walk.
-        slices.close()
         batch.size, batch.count, batch.last = size, count, last
         return batch
 

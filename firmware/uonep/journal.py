@@ -54,11 +54,24 @@ got. An ack writes one state file, and deletes the segments acknowledged
 through. A position is the sequence number of a commit's last frame.
 
 The journal finds its commits by sequence number, from the ack point
-through the segments and then the ring. A segment whose crc32 holds is read
-as it is; in one that fails, each frame is checked, and a damaged one costs
-its commit only. A gap is counted once in "corrupt" (runs are counted in
+through the segments and then the ring. Each frame read from a segment is
+checked against its crc32 (the segment's own crc32 is written, for the
+format's sake, but not needed to read it), and a damaged one costs its
+commit only. A gap is counted once in "corrupt" (runs are counted in
 order of sequence number); a commit cut short at the head is counted,
 removed, and its sequence numbers used again.
+
+RAM: the journal keeps what its size does not change, allocated so as not
+to split a small heap. The mirror is one block-sized buffer for the
+journal's life, taken from a collected heap before opening (emptied, a
+bytearray keeps its capacity on MicroPython): commits, packing and opening
+never reallocate it. A walk (pending(), push) reads segments 512 bytes at
+a time into one buffer of its own. The last two commits it yielded are
+kept in lists changed in place ([ack point, position, commits, bytes,
+segment + 1, offset after it] each): ack() takes its counts from there,
+and the next walk starts reading that segment after the commit just
+acknowledged, not from its start. Opening's garbage (and code) is
+collected before the journal is handed over.
 
 Capacity: capacity_bytes bounds the pending frames: segments (one 4 KB
 block each, about 115 one-value commits) plus the ring's block's worth.
@@ -89,21 +102,21 @@ try:
 except ImportError:          # CPython
     const = int  # type: ignore[assignment]
 
-VERSION = 2
-BLOCK = 4096                 # a segment: one LittleFS block, written once
-RING = 128                   # files in the ring
-GROUP = 16                   # ring files per folder
-FRAME = 128                  # LittleFS keeps files up to its cache size inline
+VERSION = const(2)
+BLOCK = const(4096)          # a segment: one LittleFS block, written once
+RING = const(128)            # files in the ring
+GROUP = const(16)            # ring files per folder
+FRAME = const(128)           # LittleFS keeps files up to its cache size inline
 _HEAD = const(10)            # crc32, size, seq, flags
-DATA = FRAME - _HEAD         # payload bytes per frame
-_SPACE = BLOCK - 4           # a segment's frames; its crc32 follows them
-MAX_PAYLOAD = _SPACE - 34 * _HEAD   # a commit fits one segment
+DATA = const(FRAME - _HEAD)  # payload bytes per frame
+_SPACE = const(BLOCK - 4)    # a segment's frames; its crc32 follows them
+MAX_PAYLOAD = const(_SPACE - 34 * _HEAD)   # a commit fits one segment
 _FIRST = const(0x80)
 _CHUNK = const(512)          # bytes of a segment read at a time
 # Flash beyond the capacity: the journal's folders (the ring's eight, the
 # segments', its own), a metadata pair of two blocks each.
-OVERHEAD = (RING // GROUP + 2) * 2 * BLOCK
-SHARE = 4                    # "auto": (SHARE - 1) / SHARE of the room
+OVERHEAD = const((RING // GROUP + 2) * 2 * BLOCK)
+SHARE = const(4)             # "auto": (SHARE - 1) / SHARE of the room
 _STATE = "<BHIIIII"
 _STATE_SIZE = 27             # with its crc32: 28 at most is one 64-byte write
 _ENOSPC = 28
@@ -174,38 +187,28 @@ class Journal:
         self.path = path.rstrip("/") or "/"
         self.policy = policy
         self.dead_bytes = dead_bytes
-        # The frames of [_start, _head): the ring's pending commits (a few
-        # hundred bytes while pushes go through, 4 KB at most).
-        self._mirror = bytearray()
-        self._spare = None       # a segment's buffer, between walks
+        # The frames of [_start, _head) (see "RAM" in the module doc).
+        gc.collect()
+        self._mirror = bytearray(BLOCK)
         self._changes = 0        # counts moves of the mirror's frames
         # Segment files are [_first, _next).
         self._acked = self._start = self._head = self._first = self._next = 0
-        # [segment, its last sequence number + 1]; the last two commits
-        # pending() yielded, [ack point, position, commits, bytes, segment,
-        # offset after it] each: what ack() needs without reading them
-        # again; and [ack point, segment, offset] where the next walk starts
-        # reading (what comes before in that segment is acknowledged). Lists
-        # changed in place: a walk leaves no new object behind in the heap.
-        self._end = [-1, 0]
-        self._resume = [-1, -1, 0]
+        self._end = [-1, 0]      # [segment, its last sequence number + 1]
         self._generation = self._dropped = self._corrupt = self._dead_dropped = 0
         self._corrupt_through = 0    # damage before this sequence number is counted
         self._pending = self._pending_bytes = self._committed = 0
         self._dead = self._dead_size = 0
         self._dirty = False
-        self._memo = [-1, -1, 0, 0, 0, 0] * 2
+        # The last two commits pending() yielded (see "RAM").
+        self._memo = [[-1] * 6, [-1] * 6]
         self.capacity = 0        # bytes of pending frames: set by opening
         self._closed = True
         from .journal_open import open_journal
         open_journal(self, capacity_bytes)
         _unload_rare()
-        # Opening leaves garbage (and its code) all over a small heap: what
-        # the journal keeps is allocated again once that is collected, low
-        # down, not where it would split the free space a push needs.
-        self._spare = None
+        # Opening leaves garbage (and its code) all over a small heap.
+        self._buffer = None
         gc.collect()
-        self._mirror = bytearray(self._mirror)
         self._closed = False
 
     # -- public API ---------------------------------------------------------
@@ -306,107 +309,102 @@ class Journal:
         memo = self._memo
         unpack = struct.unpack_from
         segment = None
-        try:
-            while number != stop:
-                ring = number >= self._next
-                at = 0
+        while number != stop:
+            ring = number >= self._next
+            at = 0
+            if ring:
+                # The mirror itself: a commit may add to it, an ack or a
+                # packing change it (changes), while this iterates.
+                data = self._mirror
+                changes = self._changes
+                number = 0               # no segment, for the memo
+            else:
+                # A chunk at a time, into one small buffer (see "RAM").
+                data = segment = segment or bytearray(_CHUNK)
+                view = memoryview(data)
+                name = "s/%d" % number
+                number += 1
+                offset = 0               # or past a commit acknowledged
+                for entry in memo:
+                    if entry[1] < start and entry[4] == number:
+                        offset = entry[5]
+                length = self._read_into(name, data, offset)
+            while True:
                 if ring:
-                    # The mirror itself: a commit may add to it, an ack or a
-                    # packing change it (changes), while this iterates.
-                    data = self._mirror
-                    changes = self._changes
-                else:
-                    # Every segment is read a chunk at a time into the same
-                    # small buffer (one per walk, kept for the next): a push
-                    # through many segments holds no block-sized buffer.
-                    if segment is None:
-                        segment, self._spare = self._spare or bytearray(_CHUNK), None
-                    data = segment
-                    view = memoryview(data)
-                    name = "s/%d" % number
-                    number += 1
-                    resume = self._resume
-                    offset = resume[2] if resume[0] == start and resume[1] == number - 1 else 0
-                    length = self._read_into(name, data, offset)
-                while True:
-                    if ring:
-                        if changes != self._changes:
-                            data = self._mirror      # look again from its start
-                            changes = self._changes
-                            at = 0
-                        length = len(data)
-                    elif length - at < FRAME and length == len(data):
-                        # The chunk's end may cut the next frame: read on from it.
-                        offset += at
+                    if changes != self._changes:
+                        data = self._mirror      # look again from its start
+                        changes = self._changes
                         at = 0
-                        length = self._read_into(name, data, offset)
-                    if at + _HEAD > length:
-                        if not ring:
-                            # All of it read: what _segment_end would say (or
-                            # more, when it was all acknowledged).
-                            self._end[0], self._end[1] = number - 1, expected
-                        break
-                    size, seq, flags = unpack("<BIB", data, at + 4)
-                    end = at + size
-                    # Each frame of a segment is checked as it is read (its
-                    # crc32 over the whole would need the whole in RAM).
-                    if not ring and (size < _HEAD or end > length or unpack(
-                            "<I", data, at)[0] != _crc(view[at + 4:end])):
-                        at += 1                  # damage: look for the next frame
-                        continue
-                    begin = at + _HEAD
-                    at = end
-                    if seq == expected and flags == _FIRST and parts is None:
-                        # The common case: the next commit, in one frame.
-                        expected += 1
-                        out = data
-                    elif seq < expected:
-                        continue                 # delivered or acknowledged already
-                    elif parts is not None and seq == expected and flags == left - 1:
-                        expected += 1
-                        left -= 1
-                        if assemble:
-                            parts.extend(data[begin:end])
-                        else:
-                            parts += end - begin
-                        if left:
-                            continue
-                        if assemble:
-                            out, begin, end = bytes(parts), 0, len(parts)
-                        else:
-                            out, begin, end = None, 0, parts
-                        parts = None
-                    else:
-                        if parts is not None:
-                            self._note_corrupt(first, seq)   # a commit broken off
-                            parts = None
-                        if seq > expected:
-                            self._note_corrupt(expected, seq)
-                        expected = seq + 1
-                        if not flags & _FIRST:
-                            self._note_corrupt(seq, expected)
-                            continue
-                        left = flags & 0x7F
-                        if left:
-                            first = seq
-                            parts = bytearray(data[begin:end]) if assemble else end - begin
-                            continue
-                        out = data
+                    length = len(data)
+                elif length - at < FRAME and length == _CHUNK:
+                    # The chunk's end may cut the next frame: read on from it.
+                    offset += at
+                    at = 0
+                    length = self._read_into(name, data, offset)
+                if at + _HEAD > length:
+                    if not ring:
+                        # All of it read: what _segment_end would say (or
+                        # more, when it was all acknowledged).
+                        self._end[0], self._end[1] = number - 1, expected
+                    break
+                size, seq, flags = unpack("<BIB", data, at + 4)
+                end = at + size
+                # Each frame of a segment is checked as it is read (its
+                # crc32 over the whole would need the whole in RAM).
+                if not ring and (size < _HEAD or end > length or unpack(
+                        "<I", data, at)[0] != _crc(view[at + 4:end])):
+                    at += 1                  # damage: look for the next frame
+                    continue
+                begin = at + _HEAD
+                at = end
+                if seq == expected and flags == _FIRST and parts is None:
+                    # The common case: the next commit, in one frame.
+                    expected += 1
+                    out = data
+                elif seq < expected:
+                    continue                 # delivered or acknowledged already
+                elif parts is not None and seq == expected and flags == left - 1:
+                    expected += 1
+                    left -= 1
                     if assemble:
-                        commits += 1
-                        total += end - begin
-                        memo[flip], memo[flip + 1] = start, seq
-                        memo[flip + 2], memo[flip + 3] = commits, total
-                        memo[flip + 4], memo[flip + 5] = -1 if ring else number - 1, offset + at
-                        flip = 6 - flip         # the last two, in turn
-                    yield seq, out, begin, end
-                    if self._acked > expected:   # acknowledged (or dropped) meanwhile
-                        expected = self._acked
-                if ring:
-                    return
-        finally:
-            if segment is not None:
-                self._spare = segment
+                        parts.extend(data[begin:end])
+                    else:
+                        parts += end - begin
+                    if left:
+                        continue
+                    if assemble:
+                        out, begin, end = bytes(parts), 0, len(parts)
+                    else:
+                        out, begin, end = None, 0, parts
+                    parts = None
+                else:
+                    if parts is not None:
+                        self._note_corrupt(first, seq)   # a commit broken off
+                        parts = None
+                    if seq > expected:
+                        self._note_corrupt(expected, seq)
+                    expected = seq + 1
+                    if not flags & _FIRST:
+                        self._note_corrupt(seq, expected)
+                        continue
+                    left = flags & 0x7F
+                    if left:
+                        first = seq
+                        parts = bytearray(data[begin:end]) if assemble else end - begin
+                        continue
+                    out = data
+                if assemble:
+                    commits += 1
+                    total += end - begin
+                    entry = memo[flip]
+                    entry[0], entry[1], entry[2] = start, seq, commits
+                    entry[3], entry[4], entry[5] = total, number, offset + at
+                    flip ^= 1               # the last two, in turn
+                yield seq, out, begin, end
+                if self._acked > expected:   # acknowledged (or dropped) meanwhile
+                    expected = self._acked
+            if ring:
+                return
 
     def _note_corrupt(self, start, end):
         """Count the damaged run [start, end) unless it was counted before
@@ -419,12 +417,9 @@ class Journal:
 
     def _count(self, position):
         """(commits, payload bytes) from the ack point through position."""
-        memo = self._memo
-        for at in (0, 6):
-            if memo[at] == self._acked and memo[at + 1] == position:
-                resume = self._resume
-                resume[0], resume[1], resume[2] = position + 1, memo[at + 4], memo[at + 5]
-                return memo[at + 2], memo[at + 3]
+        for memo in self._memo:
+            if memo[0] == self._acked and memo[1] == position:
+                return memo[2], memo[3]
         commits = total = 0
         for last, _, begin, end in self._records(False):
             if last > position:
@@ -458,10 +453,11 @@ class Journal:
             self._drop_segment()
         self._end[0] = -1
         frames = self._mirror
-        self._write("s/%d" % self._next, frames + struct.pack("<I", _crc(frames)))
+        # Its crc32 written after it: no block-sized copy of the frames.
+        self._write("s/%d" % self._next, frames, "wb", struct.pack("<I", _crc(frames)))
         self._next += 1
         self._start = self._head
-        self._mirror = bytearray()
+        frames[0:] = b""
         self._changes += 1
 
     def _drop_segment(self):
@@ -495,7 +491,8 @@ class Journal:
             raise
         self._pending = max(0, self._pending - commits)
         self._pending_bytes = max(0, self._pending_bytes - total)
-        self._memo[0] = self._memo[6] = -1
+        for memo in self._memo:
+            memo[0] = -1
         self._start = max(self._start, acked)
         mirror = self._mirror
         at = len(mirror) if acked >= self._head else 0
@@ -549,18 +546,16 @@ class Journal:
         """The sequence number after segment `number`'s last frame (0: none)."""
         if self._end[0] != number:
             end = offset = 0
-            # A chunk at a time, into the walks' spare buffer (a new one
-            # when a walk holds it).
-            data = self._spare = self._spare or bytearray(_CHUNK)
+            data = bytearray(_CHUNK)     # a chunk at a time
             while True:
                 length = self._read_into("s/%d" % number, data, offset)
-                last = 0
-                for seq, _, _, last in _frames(data, 0, length):
+                for seq, _, _, _ in _frames(data, 0, length):
                     end = max(end, seq + 1)
                 if length < len(data):
                     break
-                # Read on from the first frame the chunk's end may have cut.
-                offset += max(last, length - FRAME + 1)
+                # Read on from where a frame the chunk's end cut may start
+                # (a frame read twice counts once).
+                offset += length - FRAME + 1
             self._end[0], self._end[1] = number, end
         return self._end[1]
 
@@ -577,14 +572,15 @@ class Journal:
         except OSError as error:
             raise self._failure(error)
 
-    def _write(self, name, data, mode="wb"):
-        """Write a file durably; out of space, make room by the policy and
+    def _write(self, name, data, mode="wb", tail=b""):
+        """Write a file (data, then tail) durably; out of space, make room by the policy and
         try again (a folder gone is made again, once). Raises OSError."""
         folder = "/" in name
         while True:
             try:
                 with open(self._file(name), mode) as f:
                     f.write(data)
+                    f.write(tail)
                     f.flush()
                     if hasattr(os, "fsync"):
                         os.fsync(f.fileno())    # CPython; LittleFS commits on flush

@@ -96,7 +96,8 @@ def _read_state(journal):
 def _load_ring(journal, start):
     """Read the ring's frames from start to the end of the log into the mirror."""
     seq = start
-    journal._mirror = bytearray()
+    mirror = journal._mirror
+    mirror[0:] = b""
     while seq < start + RING:
         found = journal._read_slot(seq)
         if found == -2 or 0 <= found < seq:
@@ -110,17 +111,17 @@ def _load_ring(journal, start):
             # (With the ack state lost, acknowledged commits come too,
             # more than a block's worth maybe: the next commit packs
             # them, or drops them.)
-            journal._mirror.extend(journal._buffer)
+            mirror.extend(journal._buffer)
         seq += 1
     # Whole commits only: one cut short at the head (or damaged files
     # there) is counted, removed, and its sequence numbers used again.
     journal._start = journal._head = start
     high = 0
-    for found, flags, _, end in _frames(journal._mirror):
+    for found, flags, _, end in _frames(mirror):
         if not flags & 0x7F:
             journal._head = found + 1
             high = end
-    journal._mirror[high:] = b""
+    mirror[high:] = b""
     if seq > journal._head:
         journal._note_corrupt(journal._head, seq)
         journal._corrupt_through = journal._head
