@@ -61,17 +61,16 @@ commit only. A gap is counted once in "corrupt" (runs are counted in
 order of sequence number); a commit cut short at the head is counted,
 removed, and its sequence numbers used again.
 
-RAM: the journal keeps what its size does not change, allocated so as not
-to split a small heap. The mirror is one block-sized buffer for the
-journal's life, taken from a collected heap before opening (emptied, a
-bytearray keeps its capacity on MicroPython): commits, packing and opening
-never reallocate it. A walk (pending(), push) reads segments 512 bytes at
-a time into one buffer of its own. The last two commits it yielded are
-kept in lists changed in place ([ack point, position, commits, bytes,
-segment + 1, offset after it] each): ack() takes its counts from there,
-and the next walk starts reading that segment after the commit just
-acknowledged, not from its start. Opening's garbage (and code) is
-collected before the journal is handed over.
+RAM: the journal keeps nothing whose size grows with what it holds beyond
+the mirror, and allocates so as not to split a small heap. The mirror,
+once opening's garbage is collected, is allocated again low down when it is
+small; packing empties it in place (a bytearray keeps its capacity on
+MicroPython) and writes its crc32 as the file's tail, not a 4 KB copy. A
+walk (pending(), push) reads segments 1 KB at a time into one buffer of
+its own. The last two commits it yielded are kept in lists changed in
+place ([ack point, position, commits, bytes, segment + 1, offset after
+it] each): ack() takes its counts from there, and the next walk starts
+reading that segment after a commit acknowledged, not from its start.
 
 Capacity: capacity_bytes bounds the pending frames: segments (one 4 KB
 block each, about 115 one-value commits) plus the ring's block's worth.
@@ -112,7 +111,7 @@ DATA = const(FRAME - _HEAD)  # payload bytes per frame
 _SPACE = const(BLOCK - 4)    # a segment's frames; its crc32 follows them
 MAX_PAYLOAD = const(_SPACE - 34 * _HEAD)   # a commit fits one segment
 _FIRST = const(0x80)
-_CHUNK = const(512)          # bytes of a segment read at a time
+_CHUNK = const(1024)         # bytes of a segment read at a time
 # Flash beyond the capacity: the journal's folders (the ring's eight, the
 # segments', its own), a metadata pair of two blocks each.
 OVERHEAD = const((RING // GROUP + 2) * 2 * BLOCK)
@@ -187,9 +186,8 @@ class Journal:
         self.path = path.rstrip("/") or "/"
         self.policy = policy
         self.dead_bytes = dead_bytes
-        # The frames of [_start, _head) (see "RAM" in the module doc).
-        gc.collect()
-        self._mirror = bytearray(BLOCK)
+        # The frames of [_start, _head) (see "RAM" in the module doc) are
+        # in self._mirror, set by opening.
         self._changes = 0        # counts moves of the mirror's frames
         # Segment files are [_first, _next).
         self._acked = self._start = self._head = self._first = self._next = 0
@@ -206,9 +204,13 @@ class Journal:
         from .journal_open import open_journal
         open_journal(self, capacity_bytes)
         _unload_rare()
-        # Opening leaves garbage (and its code) all over a small heap.
+        # Opening leaves garbage (and its code) all over a small heap; a
+        # small mirror is allocated again once that is collected, low down
+        # (a large one stays: moving it would need it twice).
         self._buffer = None
         gc.collect()
+        if len(self._mirror) < BLOCK // 2:
+            self._mirror = bytearray(self._mirror)
         self._closed = False
 
     # -- public API ---------------------------------------------------------
@@ -519,7 +521,7 @@ class Journal:
         try:
             with open(self._file(name), "rb") as f:
                 f.seek(offset)
-                return f.readinto(buffer) or 0
+                return f.readinto(buffer)
         except OSError:
             return 0
 
@@ -551,7 +553,7 @@ class Journal:
                 length = self._read_into("s/%d" % number, data, offset)
                 for seq, _, _, _ in _frames(data, 0, length):
                     end = max(end, seq + 1)
-                if length < len(data):
+                if length < _CHUNK:
                     break
                 # Read on from where a frame the chunk's end cut may start
                 # (a frame read twice counts once).

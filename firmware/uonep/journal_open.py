@@ -96,8 +96,7 @@ def _read_state(journal):
 def _load_ring(journal, start):
     """Read the ring's frames from start to the end of the log into the mirror."""
     seq = start
-    mirror = journal._mirror
-    mirror[0:] = b""
+    mirror = journal._mirror = bytearray()
     while seq < start + RING:
         found = journal._read_slot(seq)
         if found == -2 or 0 <= found < seq:

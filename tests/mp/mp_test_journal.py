@@ -645,6 +645,57 @@ def test_pending_streams():
         os.umount(root)
 
 
+class ReadCounter(Journal):
+    """Counts the bytes read from segment files, by segment."""
+
+    def _read_into(self, name, buffer, offset):
+        length = Journal._read_into(self, name, buffer, offset)
+        self.reads.append((name, offset, length))
+        return length
+
+
+def test_a_walk_resumes_after_the_ack_and_keeps_nothing():
+    device, root = _mount(512)
+    try:
+        journal = ReadCounter(root + "/j", capacity_bytes=64 * BLOCK)
+        for n in range(600):
+            journal.commit(_record(n))
+        assert journal.stats()["segments"] >= 4
+        journal.reads = []
+        gc.collect()
+        before = gc.mem_alloc()
+        # A push's pattern: read on one commit past a batch, acknowledge
+        # the batch, read again.
+        positions = []
+        for position, _, _, _ in journal.pending_slices():
+            positions.append(position)
+            if len(positions) == 181:
+                break
+        journal.ack(positions[179])
+        segment = "s/%d" % journal._first
+        journal.reads = []
+        after_ack = [position for position, _, _, _ in journal.pending_slices()]
+        assert after_ack[0] == positions[180] and len(after_ack) == 600 - 180
+        # The segment holding the last commit acknowledged is read from
+        # just past it, not from its start.
+        first = journal.reads[0]
+        assert first[0] == segment and first[1] > 0, journal.reads
+        journal.ack(after_ack[-1])
+        journal.reads = None
+        after_ack = positions = first = None
+        gc.collect()
+        # Walking and acknowledging leave nothing behind in the heap (no
+        # segment buffer, no memo tuples).
+        assert gc.mem_alloc() - before < 128, gc.mem_alloc() - before
+        assert journal.stats()["pending"] == 0
+        journal.close()
+        reopened = Journal(root + "/j", capacity_bytes=64 * BLOCK)
+        assert _pending(reopened) == []
+        reopened.close()
+    finally:
+        os.umount(root)
+
+
 def test_random_corruption_never_crashes():
     device, root = _mount(64)
     payloads = {}

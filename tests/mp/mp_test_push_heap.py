@@ -25,8 +25,8 @@ from uonep.journal import BLOCK, Journal
 NEEDS_EMULATOR = True
 # The modules, compiled from source at import, need about 160 KB; the
 # 10,000-point push then peaks at a few KB above what was live before it
-# (one segment of the journal, 4 KB, is read at a time). The backlog's
-# points on the wire (about 240 KB) are more than this whole heap.
+# (the journal's segments are read 1 KB at a time). The backlog's points
+# on the wire (about 240 KB) are more than this whole heap.
 HEAPSIZE = "192k"
 
 BASE = 1600000000

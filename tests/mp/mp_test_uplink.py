@@ -2,6 +2,7 @@
 edge: what would go on the wire), with the real Journal on the unix port's
 file system and the ManualClock: staging, commits, the push report, what is
 kept, dead-lettered or acknowledged for each kind of answer."""
+import gc
 import json
 import os
 
@@ -177,3 +178,29 @@ def test_a_memory_error_while_batching_keeps_the_commit_in_the_journal():
         forward._field = original
     assert list(link.journal.dead_letters()) == [] and link.journal.stats()["pending"] == 1
     assert link.push()["sent"] == 2 and sender.requests == [sender.requests[0]]
+
+
+def test_a_push_of_many_requests_holds_one_batch_at_a_time():
+    link, _ = uplink()
+    for n in range(1500):
+        link.add_value("temp", n / 8)
+        link.commit(NOW + n)
+    live = []
+
+    def sender(groups):
+        gc.collect()
+        live.append(gc.mem_alloc())
+        return [None] * len(groups), 100
+    link.send = sender
+    gc.collect()
+    before = gc.mem_alloc()
+    report = link.push()
+    gc.collect()
+    after = gc.mem_alloc()
+    assert report["sent"] == 1500 and report["requests"] > 5, report
+    # Each request sees the same live heap: one batch buffer serves the
+    # whole push, and nothing of the batches before is held (their groups,
+    # the walk that read them).
+    assert max(live) - min(live) < 256, live
+    # And the push lets go of its batch buffer when it returns.
+    assert after - before < 256, (before, after)
