@@ -557,7 +557,7 @@ class Journal:
                     break
                 # Read on from where a frame the chunk's end cut may start
                 # (a frame read twice counts once).
-                offset += length - FRAME + 1
+                offset += length - (FRAME - 1)
             self._end[0], self._end[1] = number, end
         return self._end[1]
 
