@@ -186,8 +186,7 @@ class Journal:
         self.path = path.rstrip("/") or "/"
         self.policy = policy
         self.dead_bytes = dead_bytes
-        # The frames of [_start, _head) (see "RAM" in the module doc) are
-        # in self._mirror, set by opening.
+        self._mirror: bytearray  # frames of [_start, _head), by opening ("RAM")
         self._changes = 0        # counts moves of the mirror's frames
         # Segment files are [_first, _next).
         self._acked = self._start = self._head = self._first = self._next = 0
@@ -551,8 +550,8 @@ class Journal:
             data = bytearray(_CHUNK)     # a chunk at a time
             while True:
                 length = self._read_into("s/%d" % number, data, offset)
-                for seq, _, _, _ in _frames(data, 0, length):
-                    end = max(end, seq + 1)
+                for frame in _frames(data, 0, length):
+                    end = max(end, frame[0] + 1)
                 if length < _CHUNK:
                     break
                 # Read on from where a frame the chunk's end cut may start
