@@ -15,7 +15,7 @@ from .errors import *  # noqa: F401,F403  (every error class, documented in uone
 __version__ = "0.1.0"
 
 _HOMES = {"Client": "client", "Batch": "builders", "Journal": "journal",
-          "Uplink": "forward", "ContentError": "content"}
+          "Uplink": "forward"}
 
 
 def __getattr__(name):

@@ -110,6 +110,58 @@ def host_text(text):
     return '"' + "".join(chunks) + '"'
 
 
+# -- the server as host and port, another HTTP library's failures --------------
+
+# Failure messages are cut to about this many characters, by whole words.
+REASON_LENGTH = 200
+
+
+def server_url(host, port=None, https=True):
+    """The server URL of a host name, a port (int or string) and a scheme;
+    a URL given as the host is refused (give it as server= instead)."""
+    if not isinstance(host, str) or "://" in host or "/" in host or not host:
+        raise ValidationError("host is a name such as m2.exosite.com; give a URL as "
+                              "server=\"https://host:port\"")
+    return "%s://%s%s" % ("https" if https else "http", host,
+                          "" if port is None else ":%d" % int(port))
+
+
+def reason(failure, limit=REASON_LENGTH):
+    """A short cause for a failure: its type and message, cut by whole words
+    to about `limit` characters keeping the start and the end (where
+    requests puts the cause), with any 40-hex word (a CIK) hidden."""
+    words = []
+    for word in ("%s %s" % (type(failure).__name__, failure)).split():
+        words.append("<hidden>" if _has_key(word) else word)
+    if len(" ".join(words)) <= limit:
+        return " ".join(words)
+    head = []
+    tail = []
+    size = 5
+    while True:
+        # The end holds the cause: it keeps twice the words of the start.
+        ending = len(tail) <= 2 * len(head)
+        word = words.pop() if ending else words.pop(0)
+        size += len(word) + 1
+        if size > limit:
+            break
+        (tail if ending else head).append(word)
+    if not tail:
+        # One word longer than the limit: its end.
+        tail.append(word[-limit:])
+    return " ".join(head) + " ... " + " ".join(reversed(tail))
+
+
+def _has_key(word):
+    """Whether word holds 40 hex characters in a row."""
+    run = 0
+    for character in word:
+        run = run + 1 if character in "0123456789abcdefABCDEF" else 0
+        if run >= 40:
+            return True
+    return False
+
+
 # -- requests of any calls ----------------------------------------------------
 
 def encode_request(credentials, calls, ids):

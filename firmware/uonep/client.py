@@ -44,7 +44,7 @@ class Client:
                  host=None, port=None, https=True):
         self.set_credentials(cik, client_id, resource_id, token)
         if host is not None:
-            from .transport import server_url
+            from .builders import server_url
             server = server_url(host, port, https)
         self.transport = Transport(server, timeout, user_agent, http, verify)
         self.requests = 0
