@@ -28,8 +28,8 @@ def parse_server(server):
     # The text itself is not quoted: a mistyped secrets file may have put
     # a password there.
     raise ValidationError("server must be a URL such as https://m2.exosite.com or "
-                          "http://127.0.0.1:8080: http(s)://, a host name, an optional "
-                          ":port from 1 to 65535, nothing more")
+                          "http://127.0.0.1:8080: http:// or https://, a host name, an "
+                          "optional :port from 1 to 65535, nothing more")
 
 
 class Transport:
