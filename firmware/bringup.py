@@ -1,14 +1,13 @@
 """What the network step does once a boot, before the first push: set the
-clock (NTP, else the server's /timestamp) and get a CIK (activation); and
-the advice logged for a failure no retry fixes. Loaded for the job and
-dropped after (appconfig.once), with uonep.provision."""
+clock (NTP, else the server's /timestamp) and get a CIK (activation).
+Loaded for the job and dropped after (appconfig.once), with uonep.provision."""
 
 import sys
 
 import appconfig
 from app import iso
 from uonep import clock as clocks
-from uonep.errors import AuthError, CertificateError, HTTPError, ProtocolError, ProvisionError
+from uonep.errors import CertificateError, HTTPError, ProtocolError
 
 
 def bring_up(app):
@@ -87,21 +86,3 @@ def activate(app):
     appconfig.store_cik(path, cik)
     app.use_cik(cik)
     app.log("provision: activated, CIK %s stored in %s" % (appconfig.mask(cik), path))
-
-
-def advice(failure, app):
-    """What to do about a failure that will not pass by itself."""
-    if isinstance(failure, ProvisionError):
-        serial = app.board.unique_id()
-        if failure.code == 409:
-            return ("provision: activation refused (409): not enabled for activation, or "
-                    "already activated. If it was activated before, put its CIK in the "
-                    "secrets (\"cik\"); else re-enable serial %s in the portal" % serial)
-        if failure.code == 404:
-            return ("provision: unknown device (404): add serial number %s to this "
-                    "vendor/model in the portal" % serial)
-    if isinstance(failure, AuthError):
-        return "auth: the server refused CIK %s; fix \"cik\" in %s (data is kept)" % (
-            appconfig.mask(app.cik), app.secrets_path)
-    return "network: %s will not pass by itself; next try in %ds" % (
-        type(failure).__name__, app.connection.backoff.cap)

@@ -144,6 +144,6 @@ class Connection:
         # Exceptions from outside uonep (a library's OSError): the network.
         if isinstance(failure, OnepError) and not failure.retryable:
             delay = self.backoff.cap
-            app.log(once("bringup", "advice", failure, app))
+            app.log(once("report", "advice", failure, app))
         app.note_error("network", failure, delay)
         app.scheduler.after("network", delay)

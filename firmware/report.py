@@ -1,11 +1,13 @@
-"""What the device is doing, for the REPL (App.status) and for the end of a
-bounded run (App.finish): loaded for the call and dropped after
+"""What the device says about itself: what it is doing, for the REPL
+(App.status), the end of a bounded run (App.finish), and what to do about
+a failure no retry fixes (advice). Loaded for the call and dropped after
 (appconfig.once), so a sampling device does not keep its code in the heap."""
 
 import gc
 
 import appconfig
 from app import iso
+from uonep.errors import AuthError, ProvisionError
 
 
 def status(app):
@@ -54,3 +56,21 @@ def finish(app):
     found = status(app)
     # Sorted: dict order differs between runtimes.
     app.log("run over: %s" % ", ".join("%s=%s" % (key, found[key]) for key in sorted(found)))
+
+
+def advice(failure, app):
+    """What to do about a failure that will not pass by itself."""
+    if isinstance(failure, ProvisionError):
+        serial = app.board.unique_id()
+        if failure.code == 409:
+            return ("provision: activation refused (409): not enabled for activation, or "
+                    "already activated. If it was activated before, put its CIK in the "
+                    "secrets (\"cik\"); else re-enable serial %s in the portal" % serial)
+        if failure.code == 404:
+            return ("provision: unknown device (404): add serial number %s to this "
+                    "vendor/model in the portal" % serial)
+    if isinstance(failure, AuthError):
+        return "auth: the server refused CIK %s; fix \"cik\" in %s (data is kept)" % (
+            appconfig.mask(app.cik), app.secrets_path)
+    return "network: %s will not pass by itself; next try in %ds" % (
+        type(failure).__name__, app.connection.backoff.cap)
