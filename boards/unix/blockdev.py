@@ -6,8 +6,7 @@
 It speaks MicroPython's extended block protocol (readblocks/writeblocks
 with a byte offset, ioctl 4 count, 5 size, 6 erase), the one the ESP32's
 flash partition speaks, so the journal sees the same file system it sees on
-a board. Erased bytes read 0xff, as on NOR flash. `writes` and `erases`
-count what a board's flash would wear.
+a board. Erased bytes read 0xff, as on NOR flash.
 """
 
 BLOCK_SIZE = 4096
@@ -25,10 +24,7 @@ class FileBlockDevice:
     (created erased when missing)."""
 
     def __init__(self, path, blocks=64):
-        self.path = path
         self.blocks = blocks
-        self.writes = 0
-        self.erases = 0
         # Made once: no allocation per erase.
         self._blank = _ERASED * _PIECE
         try:
@@ -52,7 +48,6 @@ class FileBlockDevice:
         self.file.seek(block * BLOCK_SIZE + offset)
         self.file.write(buffer)
         self.file.flush()
-        self.writes += 1
 
     def ioctl(self, operation, argument):
         if operation == _COUNT:
@@ -63,7 +58,6 @@ class FileBlockDevice:
             self.file.seek(argument * BLOCK_SIZE)
             for _ in range(BLOCK_SIZE // _PIECE):
                 self.file.write(self._blank)
-            self.erases += 1
             return 0
         # 1 init, 2 deinit, 3 sync: nothing to do for a file.
         return 0 if operation in (1, 2, 3) else None
