@@ -14,23 +14,22 @@ a cap and keeps the data in the journal; no exception ends the loop.
 The board glue (boards/NAME/board.py) is the only hardware-specific part;
 App gets it, the clock and the sleep function injected, so tests drive it
 one step at a time on a simulated clock.
+
+This module holds only what runs every cycle. What a board does once a
+boot (startup.py: profile, glue, storage, journal, secrets; bringup.py:
+clock and CIK) or only at the REPL (report.py: status) is loaded for the
+job and dropped after (appconfig.once), so its code does not sit in the heap for
+months.
 """
 
 import gc
-import sys
 import time
 
-import appconfig
-from connection import Connection, iso
+from appconfig import SECRETS_EXAMPLE, ConfigError, once
+from connection import Connection
 from sampling import Sampler
 from scheduler import Scheduler
-from uonep import Client
-from uonep.forward import Uplink
-from uonep.journal import Journal
-
-# Sent in place of a CIK before activation; never leaves the device because
-# nothing is pushed until a real CIK is set.
-_NO_CIK = "0" * 40
+from uonep.clock import epoch_offset
 
 
 class App:
@@ -48,14 +47,14 @@ class App:
     Scheduler that says when each is due. `steps` lists what each cycle
     runs, in order, as (due, run) pairs of functions: a new job (a
     firmware update check, remote settings) is one more pair appended
-    after start().
+    after start(). The counters status() reports (samples, committed,
+    refused, last_push) are plain attributes, kept by the jobs.
     """
 
     def __init__(self, profile, secrets_path, board, clock=None, sleep=None,
                  journal_factory=None, log=None):
         self.profile = profile
         self.secrets_path = secrets_path
-        self.cik_path = appconfig.cik_path(secrets_path)
         self.board = board
         self.clock = clock or board.clock()
         self.sleep_function = sleep or board.sleep
@@ -79,35 +78,17 @@ class App:
         self.errors = 0
         self.last_error = None
         self.started = 0
+        self.samples = 0
+        self.committed = 0
+        self.refused = 0
+        self.last_push = None
 
     # -- life cycle ----------------------------------------------------------
 
     def start(self):
         """Mount storage, open the journal, read the secrets, start the
-        watchdog: everything a boot does before the first sample."""
-        self.boots += 1
-        self.started = self.clock.ticks_ms()
-        self.scheduler.at("sample", self.started)
-        self.scheduler.at("network", self.started)
-        self.state = "boot"
-        profile = self.profile
-        self.board.mount_storage(profile["storage"]["mount"])
-        self.journal = self._open_journal()
-        self.client = self._new_client(profile["server"], profile["verify"])
-        self.uplink = Uplink(self._send, self.journal, self.clock)
-        self.sampler.build()
-        self.remote = remote_jobs(profile)
-        self.load_secrets()
-        if profile["watchdog"]:
-            self.watchdog = self.board.watchdog(profile["watchdog"])
-        # What booting read and parsed is garbage now: collected before the
-        # first sample, its space is reused instead of fragmenting the heap.
-        gc.collect()
-        stats = self.journal.stats()
-        self.log("boot %d: board %s, a sample every %ss; journal %s: %d commits pending, "
-                 "%d dropped so far" % (self.boots, profile["name"], profile["sample_interval"],
-                                        profile["journal"]["path"], stats["pending"],
-                                        stats["dropped"]))
+        watchdog: everything a boot does before the first sample (startup.py)."""
+        once("startup", "start", self)
 
     def close(self):
         """Close the journal and release the storage (tests, simulated reboots)."""
@@ -169,17 +150,8 @@ class App:
 
     def finish(self):
         """End of a bounded run (the unix port, tests): push what is left,
-        once, and report."""
-        try:
-            if self.journal is None:
-                # The run ended in a (simulated) deep sleep: wake up first.
-                self.start()
-            if self.config_error is None and self.journal.stats()["pending"]:
-                self.log("run over: pushing the rest of the backlog")
-                self.connection.run()
-        except Exception as failure:
-            self.note_error("final push", failure)
-        self.log("run over: %s" % _summary(self.status()))
+        once, and report (report.py)."""
+        once("report", "finish", self)
 
     def step(self):
         """One cycle: feed the watchdog, then every step that is due.
@@ -203,7 +175,9 @@ class App:
         # A clock that is not set yet would lose the untimed samples at the
         # reset a deep sleep is: stay awake (light) until it is set.
         mode = "light" if mode == "deep" else mode
-        piece = self._watchdog_piece()
+        timeout = self.profile["watchdog"]
+        # Never zero or less, whatever the profile says: rest() must end.
+        piece = max(1, timeout / 2) if timeout > 0 else 3600
         while seconds > 0:
             self.sleep_function(mode, min(seconds, piece))
             seconds -= piece
@@ -261,34 +235,29 @@ class App:
     # -- credentials -------------------------------------------------------------
 
     def load_secrets(self):
-        """(Re)read the secrets file: a missing or broken one is reported,
-        sampling goes on offline, and the file is read again every cycle so
-        that writing a fixed one (mpremote cp) is enough."""
+        """(Re)read the secrets file (startup.load_secrets): False, after a
+        log line, while it is missing or broken; sampling goes on offline
+        and the file is read again every cycle."""
         try:
-            secrets = appconfig.load_secrets(self.secrets_path)
-        except Exception as failure:
-            if not isinstance(failure, appconfig.ConfigError):
-                # Whatever it was (MemoryError ...): the file is read again next cycle.
-                failure = "secrets file %s cannot be read (%s)" % (self.secrets_path,
-                                                                   type(failure).__name__)
-            message = "%s; sampling goes on offline. Write it as %s" % (
-                failure, appconfig.SECRETS_EXAMPLE)
-            if message != self.config_error:
-                self.log("config: " + message)
-            self.config_error = message
-            self.state = "unconfigured"
-            return False
-        was_broken = self.config_error is not None
-        self.secrets = secrets
-        self.config_error = None
-        self._configure_server(secrets)
-        cik = secrets.get("cik") or appconfig.load_cik(self.cik_path)
-        if cik is not None:
-            self.use_cik(cik)
-        if was_broken:
-            self.state = "offline"
-            self.log("config: secrets loaded from %s" % self.secrets_path)
-        return True
+            return once("startup", "load_secrets", self)
+        except MemoryError as failure:
+            # Not even the code that reads it found room: as a file that
+            # cannot be read now, tried again next cycle.
+            return self.unconfigured(failure)
+
+    def unconfigured(self, failure):
+        """The secrets file could not be used (failure: a ConfigError, or
+        whatever reading it raised): say how to fix it, once; False."""
+        if not isinstance(failure, ConfigError):
+            # Whatever it was (MemoryError ...): the file is read again next cycle.
+            failure = "secrets file %s cannot be read (%s)" % (self.secrets_path,
+                                                               type(failure).__name__)
+        message = "%s; sampling goes on offline. Write it as %s" % (failure, SECRETS_EXAMPLE)
+        if message != self.config_error:
+            self.log("config: " + message)
+        self.config_error = message
+        self.state = "unconfigured"
+        return False
 
     def use_cik(self, cik):
         self.cik = cik
@@ -296,59 +265,15 @@ class App:
         # the first sample); its credentials are replaced here.
         self.client.set_credentials(cik)
 
-    def _configure_server(self, secrets):
-        if self.client is not None:
-            self.client.close()
-        self.client = self._new_client(secrets.get("server") or self.profile["server"],
-                                       appconfig.verify_of(self.profile, secrets))
-
-    def _new_client(self, server, verify):
-        return Client(self.cik or _NO_CIK, server, self.profile["timeout"],
-                      http=self.board.http(verify), verify=verify)
-
     def _send(self, groups):
         # The uplink's sender: through whichever Client the secrets configured.
         return self.client.send_recordbatches(groups)
 
-    def _open_journal(self):
-        settings = self.profile["journal"]
-        factory = self.journal_factory or Journal
-        appconfig.makedirs(appconfig.parent(settings["path"]))
-        return factory(settings["path"], capacity_bytes=settings["capacity_bytes"],
-                       policy=settings["policy"])
-
     # -- reporting -----------------------------------------------------------------
 
     def status(self):
-        """What the device is doing, for the REPL: a dict. mem_free: bytes
-        free in the Python heap now (after a collection); mem_grow: bytes it
-        could still take from the system on demand (ESP32), else 0."""
-        valid = self.clock.valid()
-        gc.collect()
-        free, grow = self.board.memory()
-        sampler = self.sampler
-        connection = self.connection
-        return {
-            "board": self.profile["name"],
-            "state": self.state,
-            "uptime": self.uptime(),
-            "time": iso(self.clock.now()) if valid else None,
-            "clock_valid": valid,
-            "wifi": "connected" if self.board.wifi_connected() else "down",
-            "cik": appconfig.mask(self.cik),
-            "config_error": self.config_error,
-            "samples": sampler.samples,
-            "committed": sampler.committed,
-            "refused": sampler.refused,
-            "journal": self.journal.stats() if self.journal is not None else None,
-            "pushes": connection.pushes,
-            "last_push": connection.last_push,
-            "network_failures": connection.backoff.failures,
-            "errors": self.errors,
-            "last_error": self.last_error,
-            "mem_free": free,
-            "mem_grow": grow,
-        }
+        """What the device is doing, for the REPL: a dict (report.status)."""
+        return once("report", "status", self)
 
     def log(self, message):
         """One log line, stamped with UTC time (or uptime while the clock is unset)."""
@@ -369,91 +294,22 @@ class App:
                                     "" if retry is None else "; retry in %ds" % retry))
         return retry
 
-    def _watchdog_piece(self):
-        timeout = self.profile["watchdog"]
-        # Never zero or less, whatever the profile says: rest() must end.
-        return max(1, timeout / 2) if timeout > 0 else 3600
 
-    # The counters tests and the REPL read on the App itself.
-    @property
-    def samples(self):
-        return self.sampler.samples
-
-    @property
-    def committed(self):
-        return self.sampler.committed
-
-    @property
-    def refused(self):
-        return self.sampler.refused
-
-    @property
-    def last_push(self):
-        return self.connection.last_push
-
-
-def remote_jobs(profile):
-    """The jobs Connection.push runs after a push (settings.Settings,
-    update.Updater), their modules loaded only when the profile names them."""
-    jobs = []
-    if profile["settings"]["alias"]:
-        from settings import Settings
-        jobs.append(Settings(profile["settings"]))
-    if profile["update"]["content_id"]:
-        from update import Updater
-        jobs.append(Updater(profile["update"]))
-    return jobs
-
-
-def _summary(status):
-    """A status dict as one stable line (dict order differs between runtimes)."""
-    return ", ".join("%s=%s" % (key, status[key]) for key in sorted(status))
+def iso(seconds):
+    """Unix seconds as 2024-05-01T12:00:00Z."""
+    fields = time.gmtime(int(seconds) - epoch_offset())
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % fields[:6]
 
 
 def load_board(folder, profile, log=None):
     """The glue object of the board: board.py in folder, or in the sibling
-    folder named by the profile's "glue" (several profiles, one glue)."""
-    places = [folder]
-    if profile["glue"]:
-        places.append(appconfig.join(appconfig.parent(folder.rstrip("/") or "/"),
-                                     profile["glue"]))
-    for place in places:
-        if appconfig.exists(appconfig.join(place, "board.py")) or \
-                appconfig.exists(appconfig.join(place, "board.mpy")):
-            sys.path.insert(0, place)
-            try:
-                module = __import__("board")
-            finally:
-                sys.path.pop(0)
-            return module.Board(profile, log)
-    try:
-        # Frozen into the firmware image (firmware/manifest.py)?
-        return __import__("board").Board(profile, log)
-    except ImportError:
-        raise appconfig.ConfigError("no board.py in %s" % " or ".join(places))
+    folder named by the profile's "glue" (startup.load_board)."""
+    return once("startup", "load_board", folder, profile, log)
 
 
 def boot(argv=None, log=None):
     """Build the App from the command line (unix port) or the board's files:
     profile and glue in --board (default /), secrets at --secrets (default
     /secrets.json). Returns None, after one line saying why, when the
-    profile is unusable. log: function(text) (default print)."""
-    log = log or print
-    try:
-        options = appconfig.parse_args(argv or [])
-        profile = appconfig.load_profile(options["board"], options["overrides"])
-        board = load_board(options["board"], profile)
-    except appconfig.ConfigError as failure:
-        log("uonep app cannot start: %s" % failure)
-        return None
-    except Exception as failure:
-        # Broken glue (a missing hardware module, a typo): say which, and
-        # stop at the REPL rather than reset over and over. No secret has
-        # been read yet, so none can be in the message.
-        log("uonep app cannot start: the board glue failed: %s: %s" % (
-            type(failure).__name__, failure))
-        return None
-    app = App(profile, options["secrets"], board, log=log)
-    # The board's own messages (simulated outages, ...) get the app's timestamps.
-    board.log = app.log
-    return app
+    profile is unusable. log: function(text) (default print). (startup.boot)"""
+    return once("startup", "boot", argv, log)

@@ -6,10 +6,12 @@ type and range.
 
 appconfig.load_profile and parse_args import this module and drop it from
 sys.modules after, so that its code costs a board's heap only while it
-boots (settings.py does the same for a remote change).
+boots (settings.py does the same for a remote change); load() drops the
+file reader it borrows from configfiles.py the same way.
 """
 
 import json
+import sys
 
 import appconfig
 
@@ -73,18 +75,20 @@ def merge(base, changes):
 def load(folder, overrides=None):
     """The board profile in folder (board.json, or profile.json in the
     repository's boards/NAME/), merged over DEFAULTS and checked."""
-    path = appconfig.join(folder, PROFILE_NAME)
-    if not appconfig.exists(path):
-        path = appconfig.join(folder, "profile.json")
-    profile = merge(DEFAULTS, appconfig.read_json(path, "board profile", PROFILE_BYTES))
-    for key, value in (overrides or {}).items():
-        set_path(profile, key, value)
+    import configfiles
     try:
-        found = problem(profile)
-        if found is None:
-            appconfig.parse_server(profile["server"])
-    except appconfig.ConfigError as failure:
-        found = str(failure)
+        path = appconfig.join(folder, PROFILE_NAME)
+        if not appconfig.exists(path):
+            path = appconfig.join(folder, "profile.json")
+        document, found = configfiles.read_json(path, "board profile", PROFILE_BYTES)
+        if found is not None:
+            raise appconfig.ConfigError(found)
+        profile = merge(DEFAULTS, document)
+        for key, value in (overrides or {}).items():
+            set_path(profile, key, value)
+        found = problem(profile) or configfiles.server_problem(profile["server"])
+    finally:
+        sys.modules.pop("configfiles", None)
     if found is not None:
         raise appconfig.ConfigError("board profile %s: %s" % (path, found))
     return profile
@@ -134,7 +138,7 @@ class _Wrong(Exception):
 
 def problem(profile):
     """What is wrong with the merged profile: a sentence naming the first
-    wrong field, or None. (The server URL is appconfig.parse_server's.)"""
+    wrong field, or None. (The server URL is configfiles.server_problem's.)"""
     try:
         _check(profile)
     except _Wrong as wrong:

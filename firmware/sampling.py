@@ -7,15 +7,12 @@ from uonep.errors import JournalFullError
 
 class Sampler:
     """The profile's sensors over the app's Uplink. sensors: [(alias,
-    function() -> value or None)]; counts samples taken, committed and
-    refused (journal full, policy "refuse")."""
+    function() -> value or None)]; counts, on the app, samples taken,
+    committed and refused (journal full, policy "refuse")."""
 
     def __init__(self, app):
         self.app = app
         self.sensors = []
-        self.samples = 0
-        self.committed = 0
-        self.refused = 0
         self.last_status = None
 
     def build(self):
@@ -33,7 +30,7 @@ class Sampler:
     def sensor(self, spec):
         kind = spec["kind"]
         if kind == "counter":
-            return lambda: self.samples
+            return lambda: self.app.samples
         if kind == "uptime":
             return lambda: self.app.uptime()
         if kind == "status":
@@ -52,7 +49,7 @@ class Sampler:
         """Read every sensor and commit the values as one journal record."""
         app = self.app
         uplink = app.uplink
-        self.samples += 1
+        app.samples += 1
         shown = []
         for alias, read in self.sensors:
             try:
@@ -66,9 +63,9 @@ class Sampler:
         try:
             uplink.commit()
         except JournalFullError:
-            self.refused += 1
+            app.refused += 1
             app.log("journal full (policy refuse): sample %d not stored, %s" % (
-                self.samples, app.journal.stats()))
+                app.samples, app.journal.stats()))
             return
-        self.committed += 1
-        app.log("sample %d committed: %s" % (self.samples, " ".join(shown)))
+        app.committed += 1
+        app.log("sample %d committed: %s" % (app.samples, " ".join(shown)))

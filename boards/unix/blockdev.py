@@ -6,67 +6,60 @@
 It speaks MicroPython's extended block protocol (readblocks/writeblocks
 with a byte offset, ioctl 4 count, 5 size, 6 erase), the one the ESP32's
 flash partition speaks, so the journal sees the same file system it sees on
-a board. Erased bytes read 0xff, as on NOR flash. `writes` and `erases`
-count what a board's flash would wear.
+a board. Erased bytes read 0xff, as on NOR flash.
 """
 
-BLOCK_SIZE = 4096
-_COUNT = 4
-_SIZE = 5
-_ERASE = 6
-_ERASED = b"\xff"
+from micropython import const
+
+# Constants, not module globals: they cost the heap nothing.
+_BLOCK = const(4096)
+_COUNT = const(4)
+_SIZE = const(5)
+_ERASE = const(6)
 # Erased bytes are written a piece at a time: a board erases in hardware,
 # without heap, so the simulation keeps 256 bytes for it, not a block.
-_PIECE = 256
+_PIECE = const(256)
 
 
 class FileBlockDevice:
-    """`blocks` erase blocks of BLOCK_SIZE bytes in the file at `path`
+    """`blocks` erase blocks of 4096 bytes in the file at `path`
     (created erased when missing)."""
 
     def __init__(self, path, blocks=64):
-        self.path = path
         self.blocks = blocks
-        self.writes = 0
-        self.erases = 0
         # Made once: no allocation per erase.
-        self._blank = _ERASED * _PIECE
+        self._blank = b"\xff" * _PIECE
         try:
             self.file = open(path, "r+b")
         except OSError:
             with open(path, "wb") as blank:
-                for _ in range(blocks * BLOCK_SIZE // _PIECE):
+                for _ in range(blocks * _BLOCK // _PIECE):
                     blank.write(self._blank)
             self.file = open(path, "r+b")
 
     def readblocks(self, block, buffer, offset=0):
-        self.file.seek(block * BLOCK_SIZE + offset)
+        self.file.seek(block * _BLOCK + offset)
         self.file.readinto(buffer)
 
     def writeblocks(self, block, buffer, offset=None):
         # Without an offset the caller wants whole blocks erased first.
         if offset is None:
-            for index in range(len(buffer) // BLOCK_SIZE):
+            for index in range(len(buffer) // _BLOCK):
                 self.ioctl(_ERASE, block + index)
             offset = 0
-        self.file.seek(block * BLOCK_SIZE + offset)
+        self.file.seek(block * _BLOCK + offset)
         self.file.write(buffer)
         self.file.flush()
-        self.writes += 1
 
     def ioctl(self, operation, argument):
         if operation == _COUNT:
             return self.blocks
         if operation == _SIZE:
-            return BLOCK_SIZE
+            return _BLOCK
         if operation == _ERASE:
-            self.file.seek(argument * BLOCK_SIZE)
-            for _ in range(BLOCK_SIZE // _PIECE):
+            self.file.seek(argument * _BLOCK)
+            for _ in range(_BLOCK // _PIECE):
                 self.file.write(self._blank)
-            self.erases += 1
             return 0
         # 1 init, 2 deinit, 3 sync: nothing to do for a file.
         return 0 if operation in (1, 2, 3) else None
-
-    def close(self):
-        self.file.close()

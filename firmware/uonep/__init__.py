@@ -4,29 +4,25 @@
     c = Client(cik, server="https://m2.exosite.com")
     c.write("temp", 23.5)
     uplink = Uplink(c, Journal("/data/journal"))     # store and forward
+
+The error classes (uonep.errors) are here at once; Client, Batch, Journal,
+Uplink and the submodules are imported on first use, so importing uonep
+(or uonep.errors) loads nothing else.
 """
 
-from .client import Batch, Client
-from .errors import (AuthError, CallError, CertificateError, ContentError, HTTPError,
-                     JournalError, JournalFullError, OnepError, ProtocolError, ProvisionError,
-                     RecordBatchError, RequestError, ServerError, TransportError,
-                     ValidationError)
+from .errors import *  # noqa: F401,F403  (every error class, documented in uonep.errors)
 
 __version__ = "0.1.0"
 
+_HOMES = {"Client": "client", "Batch": "builders", "Journal": "journal",
+          "Uplink": "forward"}
+
 
 def __getattr__(name):
-    # uonep.Journal is imported on first use: a board that only writes
-    # values does not pay the journal's heap.
-    if name == "Journal":
-        from .journal import Journal
-        return Journal
-    if name == "Uplink":
-        from .forward import Uplink
-        return Uplink
     # MicroPython asks here first for `from uonep import journal` when the
     # submodule is not loaded yet: import it, as CPython would.
     try:
-        return __import__("uonep." + name, None, None, [name])
+        module = __import__("uonep." + _HOMES.get(name, name), None, None, [name])
     except ImportError:
         raise AttributeError(name)
+    return getattr(module, name) if name in _HOMES else module

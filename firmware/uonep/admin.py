@@ -6,9 +6,9 @@ this module is imported on the first Client.create(), info() ... call (and
 by rpc.create and friends, which still reach these builders).
 """
 
-from .builders import _choice, _count, _options
+from .builders import _choice, _count, _describe, _options, check_alias
 from .errors import ValidationError
-from .rpc import _describe, check_alias, check_key, resource, timestamp
+from .rpc import check_key, resource, timestamp
 
 FORMATS = ("float", "integer", "string")
 CREATE_TYPES = ("client", "dataport", "datarule", "dispatch", "clone")

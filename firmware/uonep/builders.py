@@ -1,14 +1,202 @@
-"""The builders of the data procedures (read, write, writegroup, record,
-recordbatch, wait): each returns (procedure, arguments) for Client.send.
-Loaded on first use (uonep.rpc.write and friends find them here): a
-sampling device pushes recordbatches it encodes itself and never loads it."""
+"""The interactive side of the RPC client, loaded on first use: a sampling
+device pushes recordbatches it encodes itself (uonep.rpc) and never loads
+this module.
 
-from .errors import ValidationError
-from .rpc import WAIT_MAX_MS, _describe, resource, timestamp, value
+- The builders of the data procedures (read, write, writegroup, record,
+  recordbatch, wait): each returns (procedure, arguments) for Client.send;
+  uonep.rpc.write and friends find them here.
+- encode_request: the body of any list of calls.
+- The Client methods beyond the push (send, batch, read, write ...,
+  content_*, data_*, and the management procedures of uonep.admin) and
+  Batch: Client.__getattr__ finds them here.
+- The explanations of refused input (refusal) and the auth forms other
+  than a CIK alone.
+"""
+
+import json
+
+from .errors import CallError, OnepError, ValidationError
+from .rpc import _encode, auth as _auth, check_key, is_hex40, resource, timestamp, value
 
 SORTS = ("asc", "desc")
 SELECTIONS = ("all", "givenwindow", "autowindow")
+# wait is a long poll the server caps at 5 minutes.
+WAIT_MAX_MS = 300000
 
+
+# -- refused input ------------------------------------------------------------
+
+def _describe(item):
+    """Say what a bad value is without printing it (it may be a secret)."""
+    if isinstance(item, str):
+        return "a string of length %d" % len(item)
+    return type(item).__name__
+
+
+def refusal(what, item, name=None):
+    """The ValidationError for input uonep.rpc refused: what is "key" (name
+    says which), "resource", "value", "timestamp", "json" or "json key"."""
+    if what == "key":
+        if not isinstance(item, str):
+            problem = "got %s" % _describe(item)
+        elif len(item) != 40:
+            problem = "got %d characters" % len(item)
+        elif is_hex40(item.lower()):
+            problem = "got uppercase letters"
+        else:
+            problem = "got characters other than 0-9 and a-f"
+        text = "%s must be 40 lowercase hex characters (%s)" % (name, problem)
+    elif what == "resource":
+        if item == "":
+            text = "an alias must be a non-empty string"
+        elif isinstance(item, str):
+            text = "a RID must be lowercase hex"
+        else:
+            text = "a resource is an alias string, a 40-hex RID or {'alias': name} (got %s)" \
+                % _describe(item)
+    elif what == "value" and type(item) is int:
+        text = "integer value out of the signed 64-bit range"
+    elif what in ("value", "json") and type(item) is float:
+        text = "value %r is not a finite number" % item
+    elif what == "value":
+        text = "a value must be int, float or str (got %s)" % type(item).__name__
+    elif what == "timestamp":
+        text = "a timestamp must be an int of seconds (got %s)" % _describe(item)
+    elif what == "json key":
+        text = "JSON object keys must be strings"
+    else:
+        text = "cannot send a %s in a request" % type(item).__name__
+    return ValidationError(text)
+
+
+def check_alias(name):
+    if not isinstance(name, str) or not name:
+        raise ValidationError("an alias must be a non-empty string (got %s)" % _describe(name))
+    return name
+
+
+def auth(cik=None, client_id=None, resource_id=None, token=None):
+    """uonep.rpc.auth's forms beyond a CIK alone."""
+    if token is not None:
+        if cik is not None or client_id is not None or resource_id is not None:
+            raise ValidationError("a token is used alone, without CIK or ids")
+        if not isinstance(token, str) or not token:
+            raise ValidationError("a token must be a non-empty string")
+        return {"token": token}
+    if client_id is not None and resource_id is not None:
+        raise ValidationError("give client_id or resource_id, not both")
+    credentials = _auth(cik)
+    if client_id is not None:
+        credentials["client_id"] = check_key(client_id, "client_id")
+    if resource_id is not None:
+        credentials["resource_id"] = check_key(resource_id, "resource_id")
+    return credentials
+
+
+def host_text(text):
+    """A JSON string as MicroPython writes it (UTF-8 as is, \\b and \\f as
+    \\u0008 and \\u000c): uonep.rpc's writer on CPython, which writes
+    those two as \\b and \\f and has ensure_ascii."""
+    chunks = []
+    start = 0
+    for position, character in enumerate(text):
+        if character == "\b" or character == "\f":
+            chunks.append(json.dumps(text[start:position], ensure_ascii=False)[1:-1])  # type: ignore[call-overload]
+            chunks.append("\\u0008" if character == "\b" else "\\u000c")
+            start = position + 1
+    if not chunks:
+        return json.dumps(text, ensure_ascii=False)  # type: ignore[call-overload]
+    chunks.append(json.dumps(text[start:], ensure_ascii=False)[1:-1])  # type: ignore[call-overload]
+    return '"' + "".join(chunks) + '"'
+
+
+# -- the server as host and port, another HTTP library's failures --------------
+
+# Failure messages are cut to about this many characters, by whole words.
+REASON_LENGTH = 200
+
+
+def server_url(host, port=None, https=True):
+    """The server URL of a host name, a port (int or string) and a scheme;
+    a URL given as the host is refused (give it as server= instead)."""
+    if not isinstance(host, str) or "://" in host or "/" in host or not host:
+        raise ValidationError("host is a name such as m2.exosite.com; give a URL as "
+                              "server=\"https://host:port\"")
+    return "%s://%s%s" % ("https" if https else "http", host,
+                          "" if port is None else ":%d" % int(port))
+
+
+def reason(failure, limit=REASON_LENGTH):
+    """A short cause for a failure: its type and message, cut by whole words
+    to about `limit` characters keeping the start and the end (where
+    requests puts the cause), with any 40-hex word (a CIK) hidden."""
+    words = []
+    for word in ("%s %s" % (type(failure).__name__, failure)).split():
+        words.append("<hidden>" if _has_key(word) else word)
+    if len(" ".join(words)) <= limit:
+        return " ".join(words)
+    head = []
+    tail = []
+    size = 5
+    while True:
+        # The end holds the cause: it keeps twice the words of the start.
+        ending = len(tail) <= 2 * len(head)
+        word = words.pop() if ending else words.pop(0)
+        size += len(word) + 1
+        if size > limit:
+            break
+        (tail if ending else head).append(word)
+    if not tail:
+        # One word longer than the limit: its end.
+        tail.append(word[-limit:])
+    return " ".join(head) + " ... " + " ".join(reversed(tail))
+
+
+def _has_key(word):
+    """Whether word holds 40 hex characters in a row."""
+    run = 0
+    for character in word:
+        run = run + 1 if character in "0123456789abcdefABCDEF" else 0
+        if run >= 40:
+            return True
+    return False
+
+
+# -- requests of any calls ----------------------------------------------------
+
+def encode_request(credentials, calls, ids):
+    """The request body (bytes). calls: [(procedure, arguments), ...];
+    ids: one per call, an int or a string of at most 40 characters, or None
+    for a call whose answer is not wanted. Ids must be unique."""
+    if not calls or len(calls) != len(ids):
+        raise ValidationError("a request needs one id (or None) per call")
+    seen = set()
+    out = ['{"auth":']
+    _encode(credentials, out)
+    out.append(',"calls":[')
+    for index, (procedure, arguments) in enumerate(calls):
+        call_id = ids[index]
+        if call_id is not None:
+            if not (type(call_id) is int or type(call_id) is str and 0 < len(call_id) <= 40):
+                raise ValidationError("a call id is an int or a string of 1 to 40 characters")
+            if call_id in seen:
+                raise ValidationError("call id %r is used twice" % (call_id,))
+            seen.add(call_id)
+        if index:
+            out.append(",")
+        out.append('{"arguments":')
+        _encode(arguments, out)
+        if call_id is not None:
+            out.append(',"id":')
+            _encode(call_id, out)
+        out.append(',"procedure":')
+        _encode(procedure, out)
+        out.append("}")
+    out.append("]}")
+    return "".join(out).encode("utf-8")
+
+
+# -- the data procedures ------------------------------------------------------
 
 def entries(points):
     """[[timestamp, value], ...] for record and recordbatch."""
@@ -95,3 +283,133 @@ def wait(spec, timeout=None, since=None):
     if since is not None:
         options["since"] = timestamp(since)
     return ("wait", [resource(spec), options])
+
+
+# -- the Client's methods beyond the push -------------------------------------
+
+class Procedures:
+    """The procedure methods, shared by Client (sends at once, through
+    Client.__getattr__) and Batch (queues). Each builds its call with the
+    builders above, which check the input."""
+
+    def _call(self, call, timeout=None):
+        raise NotImplementedError
+
+    def read(self, resource, starttime=None, endtime=None, sort="desc", limit=1, selection="all"):
+        """[[timestamp, value], ...], newest first by default."""
+        return self._call(read(resource, starttime, endtime, sort, limit, selection))
+
+    def write(self, resource, value):
+        """Store value at the server's current time."""
+        return self._call(write(resource, value))
+
+    def writegroup(self, values):
+        """{resource: value} (or [[resource, value], ...]), one shared timestamp."""
+        return self._call(writegroup(values))
+
+    def record(self, resource, entries):
+        """Deprecated by the platform; use recordbatch."""
+        return self._call(record(resource, entries))
+
+    def recordbatch(self, resource, entries):
+        """Store [[timestamp, value], ...]; a negative timestamp is seconds before now."""
+        return self._call(recordbatch(resource, entries))
+
+    def wait(self, resource, timeout=30000, since=None):
+        """Block until a point newer than `since` arrives: [timestamp, value].
+        Raises CallError with status "expire" after `timeout` ms."""
+        return self._call(wait(resource, timeout, since), timeout=timeout / 1000)
+
+    def __getattr__(self, name):
+        # create, create_dataport, update, info, listing, drop, flush, move,
+        # usage, map, unmap, lookup, share, revoke, activate, deactivate,
+        # grant, tag: built by uonep.admin, imported on the first of them.
+        if name[0] != "_":
+            from . import admin
+            if name in admin.PROCEDURES:
+                build = admin.PROCEDURES[name]
+                return lambda *args, **options: self._call(build(*args, **options))
+        raise AttributeError(name)
+
+
+class Calls(Procedures):
+    """A Client's methods beyond the push, bound to it: what
+    Client.__getattr__ returns them from."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def send(self, calls, timeout=None):
+        """Send [(procedure, arguments), ...] as one request: one result (or
+        CallError instance) per call, in order."""
+        client = self.client
+        ids = list(range(1, len(calls) + 1))
+        return client._exchange(encode_request(client._auth, calls, ids), calls, ids, timeout)
+
+    def batch(self):
+        """Queue calls, send them in one HTTP request (on `with` exit or send())."""
+        return Batch(self.client)
+
+    def _call(self, call, timeout=None):
+        outcome = self.send([call], timeout)[0]
+        if isinstance(outcome, CallError):
+            raise outcome
+        return outcome
+
+    def __getattr__(self, name):
+        # content_list/_info/_download and data_write/_read/_wait are in
+        # uonep.content and uonep.dataapi, imported on the first call.
+        if name.startswith("content_"):
+            from . import content
+            function = getattr(content, name)
+        elif name.startswith("data_"):
+            from . import dataapi
+            function = getattr(dataapi, name)
+        else:
+            return Procedures.__getattr__(self, name)
+        return lambda *args, **options: function(self.client, *args, **options)
+
+
+def method(client, name):
+    """Client.__getattr__: the method `name` bound to client."""
+    return getattr(Calls(client), name)
+
+
+class Batch(Procedures):
+    """Calls queued for one request. Each method returns the call's index in
+    `results`. Leaving a `with` block sends them and raises the first
+    CallError (all results stay in .results); send() returns the results with
+    CallError instances in place of failed calls, and raises nothing for them."""
+
+    def __init__(self, client):
+        self.client = client
+        self.calls = []
+        self.results = None
+        self.timeout = None
+
+    def _call(self, call, timeout=None):
+        if self.results is not None:
+            raise ValidationError("this batch was already sent")
+        self.calls.append(call)
+        if timeout is not None:
+            # One long poll in the batch makes the whole request a long poll.
+            self.timeout = max(self.timeout or 0, timeout)
+        return len(self.calls) - 1
+
+    def send(self):
+        if self.results is None:
+            if not self.calls:
+                raise ValidationError("an empty batch")
+            self.results = self.client.send(self.calls, self.timeout)
+        return self.results
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, failure, trace):
+        if kind is not None:
+            return False
+        for outcome in self.send():
+            if isinstance(outcome, OnepError):
+                raise outcome
+        return False

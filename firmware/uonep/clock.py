@@ -9,12 +9,26 @@ import time
 
 # 2024-01-01T00:00:00Z: no reading from a device running this code is older.
 VALID_AFTER = 1704067200
-_EPOCH_2000 = 946684800
+
+try:
+    # A millisecond counter for measuring intervals across a clock change,
+    # the difference of two readings and a reading moved by some ms, all
+    # wrapping as the board's counter does.
+    from time import ticks_add, ticks_diff, ticks_ms
+except ImportError:         # CPython: a counter that never wraps
+    def ticks_ms():  # type: ignore[misc]
+        return int(time.time() * 1000)
+
+    def ticks_diff(later, earlier):  # type: ignore[no-redef,misc]
+        return later - earlier
+
+    def ticks_add(ticks, delta):  # type: ignore[misc]
+        return ticks + delta
 
 
 def epoch_offset():
     """Seconds to add to time.time() to get Unix time on this port."""
-    return _EPOCH_2000 if time.gmtime(0)[0] == 2000 else 0
+    return 946684800 if time.gmtime(0)[0] == 2000 else 0
 
 
 def unix_time():
@@ -25,28 +39,6 @@ def unix_time():
 def is_valid(now=None):
     """True once the wall clock has been set (NTP or the server's /timestamp)."""
     return (unix_time() if now is None else now) >= VALID_AFTER
-
-
-def ticks_ms():
-    """A millisecond counter for measuring intervals across a clock change."""
-    ticks = getattr(time, "ticks_ms", None)
-    if ticks is not None:
-        return ticks()
-    return int(time.time() * 1000)
-
-
-def ticks_diff(later, earlier):
-    """later - earlier in ms, across the counter's wrap-around on a board."""
-    difference = getattr(time, "ticks_diff", None)
-    if difference is not None:
-        return difference(later, earlier)
-    return later - earlier
-
-
-def ticks_add(ticks, delta):
-    """ticks moved by delta ms, wrapping as the board's counter does."""
-    add = getattr(time, "ticks_add", None)
-    return ticks + delta if add is None else add(ticks, delta)
 
 
 def set_unix_time(seconds):
@@ -64,26 +56,18 @@ def set_unix_time(seconds):
 
 
 class Clock:
-    """The clock contract (uonep.forward.Uplink, the app): Unix seconds,
-    whether they can be trusted, a wrapping ms counter, and setting the
-    time. This one is the board's; ManualClock is one that tests, tools
-    and the unix board move by hand."""
+    """The clock contract (uonep.forward.Uplink, the app), this one the
+    board's; ManualClock is one that tests, tools and the unix board move
+    by hand. now(): Unix seconds. valid(): whether they can be trusted.
+    ticks_ms(), ticks_diff(later, earlier), ticks_add(ticks, delta): a
+    wrapping ms counter. set_unix_time(seconds): set the wall clock (from
+    NTP or /timestamp); False where it cannot be set."""
 
-    def now(self):
-        return unix_time()
+    now = staticmethod(unix_time)
+    ticks_ms = staticmethod(ticks_ms)
+    ticks_diff = staticmethod(ticks_diff)
+    ticks_add = staticmethod(ticks_add)
+    set_unix_time = staticmethod(set_unix_time)
 
     def valid(self):
         return is_valid(self.now())
-
-    def ticks_ms(self):
-        return ticks_ms()
-
-    def ticks_diff(self, later, earlier):
-        return ticks_diff(later, earlier)
-
-    def ticks_add(self, ticks, delta):
-        return ticks_add(ticks, delta)
-
-    def set_unix_time(self, seconds):
-        """Set the wall clock (from NTP or /timestamp); False where it cannot be set."""
-        return set_unix_time(seconds)

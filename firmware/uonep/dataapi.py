@@ -10,6 +10,7 @@ uonep.content send.
 """
 
 from . import rpc
+from .builders import WAIT_MAX_MS, check_alias
 from .errors import AuthError, HTTPError, ProtocolError, ValidationError
 from .provision import _FORM, form_quote
 
@@ -41,7 +42,7 @@ def data_write(client, values):
         raise ValidationError("data_write takes a non-empty {alias: value} dict")
     pairs = []
     for alias in values:
-        pairs.append(form_quote(rpc.check_alias(alias)) + "=" + form_quote(_text(values[alias])))
+        pairs.append(form_quote(check_alias(alias)) + "=" + form_quote(_text(values[alias])))
     status, _ = request(client, "POST", ALIAS_PATH, None, "&".join(pairs).encode())
     if status != 204 and status != 200:
         raise HTTPError(status, "a value does not fit its dataport" if status == 400 else "")
@@ -52,7 +53,7 @@ def data_read(client, aliases):
     aliases that have a value (the others are left out)."""
     if not isinstance(aliases, (list, tuple)) or not aliases:
         raise ValidationError("data_read takes a non-empty list of aliases")
-    query = "&".join(form_quote(rpc.check_alias(alias)) for alias in aliases)
+    query = "&".join(form_quote(check_alias(alias)) for alias in aliases)
     status, answer = request(client, "GET", ALIAS_PATH + "?" + query)
     if status == 204:
         return {}
@@ -65,9 +66,9 @@ def data_wait(client, alias, timeout_ms=30000):
     """The next value written to alias (a string), or None when timeout_ms
     (at most 300,000) pass first. The request's deadline is the client's
     timeout plus timeout_ms."""
-    rpc.check_alias(alias)
-    if type(timeout_ms) is not int or not 0 <= timeout_ms <= rpc.WAIT_MAX_MS:
-        raise ValidationError("timeout_ms is a whole number from 0 to %d" % rpc.WAIT_MAX_MS)
+    check_alias(alias)
+    if type(timeout_ms) is not int or not 0 <= timeout_ms <= WAIT_MAX_MS:
+        raise ValidationError("timeout_ms is a whole number from 0 to %d" % WAIT_MAX_MS)
     status, answer = request(client, "POST", WAIT_PATH + "?" + form_quote(alias), None,
                              ("timeout=%d" % timeout_ms).encode(),
                              client.transport.timeout + timeout_ms / 1000)

@@ -44,9 +44,9 @@ class HTTPError(TransportError):
     """The server answered with an HTTP status other than 200."""
 
     def __init__(self, status, message=""):
-        if 300 <= status < 400 and not message:
+        if not message and 299 < status < 400:
             message = "a redirect, not followed"
-        super().__init__("HTTP %d%s" % (status, (": " + message) if message else ""))
+        super().__init__("HTTP %d%s%s" % (status, ": " if message else "", message))
         self.status = status
         # 5xx are the gateway or the server being unwell; a 4xx will fail again.
         self.retryable = status >= 500
@@ -102,11 +102,9 @@ class CallError(OnepError):
     """One call of a request failed with a status other than "ok"."""
 
     def __init__(self, procedure, call_id, status, error=None):
-        detail = ""
-        if isinstance(error, dict) and error.get("message"):
-            detail = ": %s" % error["message"]
-        super().__init__("%s (call %s) failed with status %r%s" % (
-            procedure, call_id, status, detail))
+        detail = isinstance(error, dict) and error.get("message")
+        super().__init__("%s (call %s) failed with status %r%s%s" % (
+            procedure, call_id, status, ": " if detail else "", detail or ""))
         self.procedure = procedure
         self.id = call_id
         self.status = status

@@ -82,7 +82,7 @@ def test_wifi_lost_mid_push():
     _run_steps(device, board, 150)
     # The first step brought WiFi up, set the clock and pushed sample 1.
     before = len(values(cik))
-    board.drop_wifi_after(1, seconds=600)
+    board.world.drop_wifi_after(1, seconds=600)
     raised = None
     try:
         device.connection.push()
@@ -102,7 +102,7 @@ def test_wifi_lost_mid_push_inside_the_loop():
     device, board, logs, cik = _cik_app(4, {"push.every_samples": 30})
     device.start()
     _run_steps(device, board, 29)
-    board.drop_wifi_after(0, seconds=300)
+    board.world.drop_wifi_after(0, seconds=300)
     device.run(HOUR)
     assert "error in network: TransportError" in text(logs)
     assert "outage" in text(logs)
@@ -130,7 +130,7 @@ def test_clock_not_valid_until_the_server_answers():
     assert values(cik) == list(range(1, device.committed + 1))
     stamps = [stamp for stamp, _ in points(cik, "count")]
     assert stamps[0] >= WORLD_START - SKEW, stamps
-    assert stamps[-1] <= board.sim_clock.world() + SKEW, stamps
+    assert stamps[-1] <= board.world.now() + SKEW, stamps
     finish(device, logs, cik)
 
 
@@ -343,7 +343,7 @@ def test_cik_store_is_atomic_and_masked():
 
 def test_memory_error_while_pushing_shrinks_requests_and_keeps_data():
     device, board, logs, cik = _cik_app(13, {"simulation.outages": [[0, 1200]]})
-    board._requests = TightHeap(2)
+    board.world.requests = TightHeap(2)
     device.run(HOUR)
     assert "low memory: pushing in requests of at most 1024 bytes" in text(logs)
     # Only until a push succeeded (mp_test_app_robust.py says more).

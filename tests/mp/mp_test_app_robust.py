@@ -193,7 +193,7 @@ def _bad_secrets_then_fixed(number, chunks, expected):
     assert len(complaints) == 1, complaints
     assert expected in complaints[0], complaints
     assert device.committed == 10 and board.http().sent == 0
-    assert device.status()["config_error"] and len(board.watchdogs) == 1
+    assert device.status()["config_error"] and len(board.world.watchdogs) == 1
     with open(device.secrets_path, "w") as stream:
         stream.write(json.dumps(wifi_secrets(cik=cik)))
     device.run(900)
@@ -303,7 +303,7 @@ def test_a_memory_error_shrinks_the_push_only_until_a_push_succeeds():
     cik = seeded_cik(9)
     device, board, logs = make_app({"simulation.outages": [[0, 1200]]},
                                    secrets=wifi_secrets(cik=cik))
-    board._requests = TightHeap(2)
+    board.world.requests = TightHeap(2)
     device.run(1800)
     assert "low memory: pushing in requests of at most 1024 bytes" in text(logs)
     # The push that succeeded at 1024 bytes gave the default back.

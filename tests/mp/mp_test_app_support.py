@@ -101,7 +101,7 @@ def finish(device, logs, *ciks):
 
 
 def starved(board):
-    return sum(dog.starved for dog in board.watchdogs)
+    return sum(dog.starved for dog in board.world.watchdogs)
 
 
 class TightHeap:

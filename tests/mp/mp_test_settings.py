@@ -79,7 +79,7 @@ def test_bad_settings_are_refused_and_sampling_goes_on():
     assert len(_in_day("count", 1)) == 15 and len(_in_day("temp", 1)) == 15
     # Sensors come back, out-of-range interval refused, the rest applied.
     _write(json.dumps({"sensors": {"temp": True}, "sample_interval": -5,
-                       "push.backlog_bytes": 100}), board.sim_clock.world())
+                       "push.backlog_bytes": 100}), board.world.now())
     device.run(300)
     status = _status(1)
     assert status["applied"] == {"sensors.temp": True, "push.backlog_bytes": 100}, status

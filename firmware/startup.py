@@ -1,0 +1,138 @@
+"""What a board does once a boot, before the first sample: build the App
+from the command line and the board's files, mount storage, open the
+journal, read the secrets, build the Client and the Uplink, start the
+watchdog.
+
+The app (appconfig.once) loads this module for each of these jobs and drops it
+after: its code costs a board's heap only while it boots, and while a
+broken secrets file is read again every cycle.
+"""
+
+import gc
+import sys
+
+import appconfig
+from uonep import Client
+from uonep.forward import Uplink
+from uonep.journal import Journal
+
+# Sent in place of a CIK before activation; never leaves the device because
+# nothing is pushed until a real CIK is set.
+_NO_CIK = "0" * 40
+
+
+def start(app):
+    """App.start: everything a boot does before the first sample."""
+    app.boots += 1
+    app.started = app.clock.ticks_ms()
+    app.scheduler.at("sample", app.started)
+    app.scheduler.at("network", app.started)
+    app.state = "boot"
+    profile = app.profile
+    app.board.mount_storage(profile["storage"]["mount"])
+    settings = profile["journal"]
+    appconfig.makedirs(appconfig.parent(settings["path"]))
+    app.journal = (app.journal_factory or Journal)(
+        settings["path"], capacity_bytes=settings["capacity_bytes"], policy=settings["policy"])
+    app.client = _client(app, profile["server"], profile["verify"])
+    app.uplink = Uplink(app._send, app.journal, app.clock)
+    app.sampler.build()
+    app.remote = _remote_jobs(profile)
+    load_secrets(app)
+    if profile["watchdog"]:
+        app.watchdog = app.board.watchdog(profile["watchdog"])
+    stats = app.journal.stats()
+    app.log("boot %d: board %s, a sample every %ss; journal %s: %d commits pending, "
+            "%d dropped so far" % (app.boots, profile["name"], profile["sample_interval"],
+                                   settings["path"], stats["pending"], stats["dropped"]))
+
+
+def load_secrets(app):
+    """(Re)read the secrets file: a missing or broken one is reported,
+    sampling goes on offline, and the file is read again every cycle so
+    that writing a fixed one (mpremote cp) is enough. True when it is usable."""
+    try:
+        secrets = appconfig.load_secrets(app.secrets_path)
+    except Exception as failure:
+        return app.unconfigured(failure)
+    was_broken = app.config_error is not None
+    app.secrets = secrets
+    app.config_error = None
+    if app.client is not None:
+        app.client.close()
+    app.client = _client(app, secrets.get("server") or app.profile["server"],
+                         appconfig.verify_of(app.profile, secrets))
+    cik = secrets.get("cik") or appconfig.load_cik(appconfig.cik_path(app.secrets_path))
+    if cik is not None:
+        app.use_cik(cik)
+    if was_broken:
+        app.state = "offline"
+        app.log("config: secrets loaded from %s" % app.secrets_path)
+    return True
+
+
+def _client(app, server, verify):
+    return Client(app.cik or _NO_CIK, server, app.profile["timeout"],
+                  http=app.board.http(verify), verify=verify)
+
+
+def _remote_jobs(profile):
+    """The jobs Connection.push runs after a push (settings.Settings,
+    update.Updater), their modules loaded only when the profile names them."""
+    jobs = []
+    if profile["settings"]["alias"]:
+        from settings import Settings
+        jobs.append(Settings(profile["settings"]))
+    if profile["update"]["content_id"]:
+        from update import Updater
+        jobs.append(Updater(profile["update"]))
+    return jobs
+
+
+def load_board(folder, profile, log=None):
+    """The glue object of the board: board.py in folder, or in the sibling
+    folder named by the profile's "glue" (several profiles, one glue)."""
+    places = [folder]
+    if profile["glue"]:
+        places.append(appconfig.join(appconfig.parent(folder.rstrip("/") or "/"),
+                                     profile["glue"]))
+    for place in places:
+        if appconfig.exists(appconfig.join(place, "board.py")) or \
+                appconfig.exists(appconfig.join(place, "board.mpy")):
+            sys.path.insert(0, place)
+            try:
+                module = __import__("board")
+            finally:
+                sys.path.pop(0)
+            return module.Board(profile, log)
+    try:
+        # Frozen into the firmware image (firmware/manifest.py)?
+        return __import__("board").Board(profile, log)
+    except ImportError:
+        raise appconfig.ConfigError("no board.py in %s" % " or ".join(places))
+
+
+def boot(argv=None, log=None):
+    """app.boot: the App from the command line, or None after one line
+    saying why the profile or the glue is unusable."""
+    from app import App
+    log = log or print
+    try:
+        options = appconfig.parse_args(argv or [])
+        profile = appconfig.load_profile(options["board"], options["overrides"])
+        board = load_board(options["board"], profile)
+    except appconfig.ConfigError as failure:
+        log("uonep app cannot start: %s" % failure)
+        return None
+    except Exception as failure:
+        # Broken glue (a missing hardware module, a typo): say which, and
+        # stop at the REPL rather than reset over and over. No secret has
+        # been read yet, so none can be in the message.
+        log("uonep app cannot start: the board glue failed: %s: %s" % (
+            type(failure).__name__, failure))
+        return None
+    gc.collect()
+    app = App(profile, options["secrets"], board, log=log)
+    # The board's own messages (simulated outages, ...) get the app's timestamps.
+    board.log = app.log
+    return app
