@@ -271,9 +271,8 @@ class Journal:
     def dead_letters(self):
         """Yield (payload, reason) for every dead letter, oldest first."""
         self._check()
-        from .journal_rare import letters
-        for _, payload, text in letters(self._read("d") or b""):
-            yield payload, text.decode("utf-8")
+        from .journal_rare import read_letters
+        return read_letters(self)
 
     def stats(self):
         return {"pending": self._pending, "pending_bytes": self._pending_bytes,

@@ -3,10 +3,13 @@ read into the mirror, and the recovery from a cut short write. A boot's
 job: Journal() imports this module and lets go of it once open, so its
 code does not sit in the heap between boots (see uonep.journal)."""
 
+import os
 import struct
 
 from .errors import JournalError
 from .journal import _STATE, _STATE_SIZE, BLOCK, RING, VERSION, _crc, _frames, _names, _slot
+
+PIECE = 256                  # bytes of the dead-letter store read at a time
 
 
 def open_journal(journal, capacity):
@@ -50,11 +53,55 @@ def open_journal(journal, capacity):
             journal._write_state()
         except JournalError:
             pass     # counted again next time; nothing else is at stake
-    data = journal._read("d")
-    if data:
-        from .journal_rare import letters
-        journal._dead_size = len(data)
-        journal._dead = len(list(letters(data)))
+    # The dead letters are counted a piece at a time: a full store read
+    # whole (and its letters sliced) would take twice dead_bytes of heap
+    # at boot, when the boot's other modules are loaded.
+    try:
+        journal._dead_size = os.stat(journal._file("d"))[6]
+    except OSError:
+        return          # no dead letters
+    for _ in letters(journal, bytearray(PIECE)):
+        journal._dead += 1
+
+
+def letters(journal, buffer):
+    """(start, end) of each valid dead letter in the store (file d), oldest
+    first, skipping damage; read into buffer a piece at a time (a letter's
+    crc32 summed as it is read), the file opened for each piece, so the
+    store may be rewritten between steps (what is yielded then is not
+    defined, but nothing breaks)."""
+    view = memoryview(buffer)
+    at = base = length = 0          # buffer holds the bytes [base, base + length)
+    while True:
+        if at < base or at + 10 > base + length:
+            base = at
+            length = journal._read_into("d", buffer, at)
+            if length < 10:
+                return
+        index = at - base
+        if buffer[index] != 0xDE or buffer[index + 1] != 0x4C:     # "\xdeL"
+            at += 1
+            continue
+        size, text, stored = struct.unpack_from("<HHI", buffer, index + 2)
+        end = at + 10 + size + text
+        crc = _crc(view[index + 2:index + 6])
+        offset = at + 10
+        while offset < end:
+            if offset >= base + length:
+                if length < len(buffer):
+                    break           # the file ends before the letter does
+                base = offset
+                length = journal._read_into("d", buffer, offset)
+                if not length:
+                    break
+            stop = min(end, base + length)
+            crc = _crc(view[offset - base:stop - base], crc)
+            offset = stop
+        if offset == end and crc == stored:
+            yield at, end
+            at = end
+        else:
+            at += 1
 
 
 def _size(journal, capacity):

@@ -139,18 +139,16 @@ def oldest(journal, ring=False):
     return max(min(found), max(found) + 1 - RING)
 
 
-def letters(data):
-    """(end, payload, reason) of each valid dead letter in data, skipping damage."""
-    at = 0
-    while at + 10 <= len(data):
-        size, text = struct.unpack_from("<HH", data, at + 2)
-        end = at + 10 + size + text
-        if data[at:at + 2] != b"\xdeL" or end > len(data) or struct.unpack_from(
-                "<I", data, at + 6)[0] != _crc(data[at + 10:end], _crc(data[at + 2:at + 6])):
-            at += 1
-            continue
-        yield end, data[at + 10:end - text], data[end - text:end]
-        at = end
+def read_letters(journal):
+    """(payload, reason) of each valid dead letter, oldest first, one letter
+    in RAM at a time."""
+    from .journal_open import PIECE, letters
+    for start, end in letters(journal, bytearray(PIECE)):
+        letter = bytearray(end - start)
+        journal._read_into("d", letter, start)
+        view = memoryview(letter)
+        split = len(letter) - struct.unpack_from("<H", letter, 4)[0]
+        yield bytes(view[10:split]), bytes(view[split:]).decode("utf-8")
 
 
 def dead_letter(journal, payload, reason):
@@ -172,26 +170,54 @@ def dead_letter(journal, payload, reason):
 
 def trim_dead(journal, size):
     """Drop the oldest dead letters until size more bytes leave the store
-    at most half full (a new file, then renamed over the old)."""
-    data = journal._read("d") or b""
+    at most half full (the rest copied a piece at a time to a new file,
+    then renamed over the old)."""
+    from .journal_open import PIECE, letters
+    try:
+        total = os.stat(journal._file("d"))[6]
+    except OSError:
+        total = 0
     half = journal.dead_bytes // 2
+    buffer = bytearray(PIECE)
     dropped = start = 0
-    for end, _, _ in letters(data):
-        if len(data) - start + size <= half:
+    for _, end in letters(journal, buffer):
+        if total - start + size <= half:
             break
         start = end
         dropped += 1
-    if len(data) - start + size > half:
-        start = len(data)
-    journal._store("d~", data[start:])
+    if total - start + size > half:
+        start = total
+    _copy_dead(journal, start, buffer)
     try:
         os.rename(journal._file("d~"), journal._file("d"))
     except OSError as error:
         raise journal._failure(error)
     journal._dead -= dropped
-    journal._dead_size -= start
+    journal._dead_size = total - start
     journal._dead_dropped += dropped
     journal._write_state()
+
+
+def _copy_dead(journal, start, buffer):
+    """Write the store from start on as file d~, durably (out of space, make
+    room by the policy and try again, as Journal._write does)."""
+    view = memoryview(buffer)
+    while True:
+        try:
+            with open(journal._file("d~"), "wb") as out:
+                offset = start
+                length = journal._read_into("d", buffer, offset)
+                while length:
+                    out.write(view[:length])
+                    offset += length
+                    length = journal._read_into("d", buffer, offset)
+                out.flush()
+                if hasattr(os, "fsync"):
+                    os.fsync(out.fileno())
+            return
+        except OSError as error:
+            if error.args[0] != _ENOSPC or not journal._free():
+                raise journal._failure(error)
 
 
 def migrate(path, capacity, policy, dead_bytes):
