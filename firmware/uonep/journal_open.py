@@ -65,43 +65,63 @@ def open_journal(journal, capacity):
 
 
 def letters(journal, buffer):
-    """(start, end) of each valid dead letter in the store (file d), oldest
-    first, skipping damage; read into buffer a piece at a time (a letter's
-    crc32 summed as it is read), the file opened for each piece, so the
-    store may be rewritten between steps (what is yielded then is not
-    defined, but nothing breaks)."""
+    """The start of each valid dead letter in the store (file d), oldest
+    first, skipping damage. The store is read into buffer a piece at a
+    time, a letter's crc32 summed as it is read, with little garbage (a
+    boot counts them); the file is opened for each piece, so the store may
+    be rewritten between steps (what is yielded then is not defined, but
+    nothing breaks)."""
     view = memoryview(buffer)
+    name = journal._file("d")
+    head = bytearray(12)            # a letter's lengths and crc32, the crc32 found
+    lengths = memoryview(head)[0:4]
     at = base = length = 0          # buffer holds the bytes [base, base + length)
     while True:
         if at < base or at + 10 > base + length:
             base = at
-            length = journal._read_into("d", buffer, at)
+            length = _read_into(name, buffer, at)
             if length < 10:
                 return
         index = at - base
         if buffer[index] != 0xDE or buffer[index + 1] != 0x4C:     # "\xdeL"
             at += 1
             continue
-        size, text, stored = struct.unpack_from("<HHI", buffer, index + 2)
-        end = at + 10 + size + text
-        crc = _crc(view[index + 2:index + 6])
+        # Its lengths and crc32 copied out of the buffer (which may move
+        # on): bytes compared, not numbers made (a boot counts letters).
+        for place in range(8):
+            head[place] = buffer[index + 2 + place]
+        end = at + 10 + head[0] + (head[1] << 8) + head[2] + (head[3] << 8)
+        crc = _crc(lengths)
         offset = at + 10
         while offset < end:
             if offset >= base + length:
                 if length < len(buffer):
                     break           # the file ends before the letter does
                 base = offset
-                length = journal._read_into("d", buffer, offset)
+                length = _read_into(name, buffer, offset)
                 if not length:
                     break
             stop = min(end, base + length)
             crc = _crc(view[offset - base:stop - base], crc)
             offset = stop
-        if offset == end and crc == stored:
-            yield at, end
+        struct.pack_into("<I", head, 8, crc)
+        same = offset == end
+        for place in range(4, 8):
+            same = same and head[place] == head[place + 4]
+        if same:
+            yield at
             at = end
         else:
             at += 1
+
+
+def _read_into(name, buffer, offset):
+    try:
+        with open(name, "rb") as f:
+            f.seek(offset)
+            return f.readinto(buffer)
+    except OSError:
+        return 0
 
 
 def _size(journal, capacity):

@@ -143,12 +143,19 @@ def read_letters(journal):
     """(payload, reason) of each valid dead letter, oldest first, one letter
     in RAM at a time."""
     from .journal_open import PIECE, letters
-    for start, end in letters(journal, bytearray(PIECE)):
-        letter = bytearray(end - start)
-        journal._read_into("d", letter, start)
+    head = bytearray(10)
+    for start in letters(journal, bytearray(PIECE)):
+        payload, text = _lengths(journal, start, head)
+        letter = bytearray(payload + text)
+        journal._read_into("d", letter, start + 10)
         view = memoryview(letter)
-        split = len(letter) - struct.unpack_from("<H", letter, 4)[0]
-        yield bytes(view[10:split]), bytes(view[split:]).decode("utf-8")
+        yield bytes(view[:payload]), bytes(view[payload:]).decode("utf-8")
+
+
+def _lengths(journal, start, head):
+    """(payload length, reason length) of the letter at start."""
+    journal._read_into("d", head, start)
+    return struct.unpack_from("<HH", head, 2)
 
 
 def dead_letter(journal, payload, reason):
@@ -179,11 +186,13 @@ def trim_dead(journal, size):
         total = 0
     half = journal.dead_bytes // 2
     buffer = bytearray(PIECE)
+    head = bytearray(10)
     dropped = start = 0
-    for _, end in letters(journal, buffer):
+    for begin in letters(journal, buffer):
         if total - start + size <= half:
             break
-        start = end
+        payload, text = _lengths(journal, begin, head)
+        start = begin + 10 + payload + text
         dropped += 1
     if total - start + size > half:
         start = total
