@@ -149,7 +149,16 @@ def read_letters(journal):
         letter = bytearray(payload + text)
         journal._read_into("d", letter, start + 10)
         view = memoryview(letter)
-        yield bytes(view[:payload]), bytes(view[payload:]).decode("utf-8")
+        yield bytes(view[:payload]), _reason(bytes(view[payload:]))
+
+
+def _reason(data):
+    try:
+        return data.decode("utf-8")
+    except UnicodeError:
+        # A reason an older uonep cut inside a character: its ASCII is kept
+        # rather than the letter made unreadable.
+        return bytes(byte if byte < 128 else 63 for byte in data).decode()
 
 
 def _lengths(journal, start, head):
@@ -161,7 +170,8 @@ def _lengths(journal, start, head):
 def dead_letter(journal, payload, reason):
     """Append a dead letter (trimming the store first if it would pass
     its bound)."""
-    text = str(reason).encode("utf-8")[:1024]
+    # 256 characters are at most 1,024 bytes, and never cut inside one.
+    text = str(reason)[:256].encode("utf-8")
     letter = bytearray(struct.pack("<2sHH4x", b"\xdeL", len(payload), len(text)))
     letter += payload
     letter += text

@@ -159,3 +159,14 @@ def test_trimming_keeps_the_newest_and_what_follows_them():
     assert again.stats()["dead_lettered"] == len(kept)
     assert again.stats()["dead_dropped"] == stats["dead_dropped"]
 
+
+
+def test_a_long_reason_is_cut_between_characters_and_reads_back():
+    journal = Journal(_folder("reason"), capacity_bytes=16384)
+    journal.dead_letter(b"payload", "\u20ac" * 600)      # 1,800 bytes of UTF-8
+    journal.close()
+    reopened = Journal(journal.path, capacity_bytes=16384)
+    [(payload, reason)] = list(reopened.dead_letters())
+    reopened.close()
+    assert payload == b"payload"
+    assert reason == "\u20ac" * 256, len(reason)
