@@ -127,6 +127,17 @@ POLICIES = ("drop_oldest", "refuse")
 _crc = binascii.crc32
 
 
+def read_into(path, buffer, offset):
+    """Read the file at path from offset into buffer: the bytes read (0
+    when it cannot be read)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            return f.readinto(buffer)
+    except OSError:
+        return 0
+
+
 def _names(path):
     """The names in a folder (os.ilistdir where there is one: no list)."""
     if hasattr(os, "ilistdir"):
@@ -514,14 +525,7 @@ class Journal:
         return "%s/%s" % (self.path, name)
 
     def _read_into(self, name, buffer, offset):
-        """Read a file from offset into buffer: the bytes read (0 when it
-        cannot be read)."""
-        try:
-            with open(self._file(name), "rb") as f:
-                f.seek(offset)
-                return f.readinto(buffer)
-        except OSError:
-            return 0
+        return read_into(self._file(name), buffer, offset)
 
     def _read(self, name):
         """A file's bytes, or None when it cannot be read."""
@@ -573,13 +577,17 @@ class Journal:
             raise self._failure(error)
 
     def _write(self, name, data, mode="wb", tail=b""):
-        """Write a file (data, then tail) durably; out of space, make room by the policy and
+        """Write a file (data, then tail; data may be a function that writes
+        to the open file) durably; out of space, make room by the policy and
         try again (a folder gone is made again, once). Raises OSError."""
         folder = "/" in name
         while True:
             try:
                 with open(self._file(name), mode) as f:
-                    f.write(data)
+                    if callable(data):
+                        data(f)
+                    else:
+                        f.write(data)
                     f.write(tail)
                     f.flush()
                     if hasattr(os, "fsync"):

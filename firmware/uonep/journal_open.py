@@ -7,7 +7,8 @@ import os
 import struct
 
 from .errors import JournalError
-from .journal import _STATE, _STATE_SIZE, BLOCK, RING, VERSION, _crc, _frames, _names, _slot
+from .journal import (_STATE, _STATE_SIZE, BLOCK, RING, VERSION, _crc, _frames, _names,
+                      _slot, read_into)
 
 PIECE = 256                  # bytes of the dead-letter store read at a time
 
@@ -79,7 +80,7 @@ def letters(journal, buffer):
     while True:
         if at < base or at + 10 > base + length:
             base = at
-            length = _read_into(name, buffer, at)
+            length = read_into(name, buffer, at)
             if length < 10:
                 return
         index = at - base
@@ -98,7 +99,7 @@ def letters(journal, buffer):
                 if length < len(buffer):
                     break           # the file ends before the letter does
                 base = offset
-                length = _read_into(name, buffer, offset)
+                length = read_into(name, buffer, offset)
                 if not length:
                     break
             stop = min(end, base + length)
@@ -113,15 +114,6 @@ def letters(journal, buffer):
             at = end
         else:
             at += 1
-
-
-def _read_into(name, buffer, offset):
-    try:
-        with open(name, "rb") as f:
-            f.seek(offset)
-            return f.readinto(buffer)
-    except OSError:
-        return 0
 
 
 def _size(journal, capacity):

@@ -218,25 +218,17 @@ def trim_dead(journal, size):
 
 
 def _copy_dead(journal, start, buffer):
-    """Write the store from start on as file d~, durably (out of space, make
-    room by the policy and try again, as Journal._write does)."""
+    """Write the store from start on as file d~, durably, a piece at a time."""
     view = memoryview(buffer)
-    while True:
-        try:
-            with open(journal._file("d~"), "wb") as out:
-                offset = start
-                length = journal._read_into("d", buffer, offset)
-                while length:
-                    out.write(view[:length])
-                    offset += length
-                    length = journal._read_into("d", buffer, offset)
-                out.flush()
-                if hasattr(os, "fsync"):
-                    os.fsync(out.fileno())
-            return
-        except OSError as error:
-            if error.args[0] != _ENOSPC or not journal._free():
-                raise journal._failure(error)
+
+    def copy(out):
+        offset = start
+        length = journal._read_into("d", buffer, offset)
+        while length:
+            out.write(view[:length])
+            offset += length
+            length = journal._read_into("d", buffer, offset)
+    journal._store("d~", copy)
 
 
 def migrate(path, capacity, policy, dead_bytes):
