@@ -370,7 +370,12 @@ def build_mpy(scratch, root=ROOT, name="mpy"):
             shutil.copy(source, build / source.name)
     shutil.copytree(root / "boards" / "unix", build / "boards" / "unix")
     for source in list(build.rglob("*.py")):
-        subprocess.run([str(MPY_CROSS), str(source)], check=True)
+        # -s: the source named as a board names it (tools/build does the
+        # same), not by a host path: the name is a string in the heap.
+        name = source.relative_to(build).as_posix()
+        if name.startswith("boards/"):
+            name = source.name
+        subprocess.run([str(MPY_CROSS), "-s", name, str(source)], check=True)
         source.unlink()
     for profile in (root / "boards").glob("*/profile.json"):
         target = build / "boards" / profile.parent.name
