@@ -21,26 +21,23 @@ HTTP request and acknowledges the batch only after the answer:
   committed again on their own, the batch is acknowledged, the CallError raised;
 - no usable answer (network, 5xx, garbled, 401): nothing is acknowledged,
   the error is raised, everything stays in the journal.
+Those paths past the first, reading a record back (decode_commit) and
+commits no one can date are in uonep.forward_rare, imported on first use;
+its names can be had from here too (uonep.forward.decode_commit).
 """
 
-import binascii
 import gc
-import json
 import os
 import struct
 
 from . import rpc
 from .clock import Clock
-from .errors import CallError, RecordBatchError
 
 try:
     from micropython import const
 except ImportError:          # CPython
     const = int  # type: ignore[assignment]
 
-# Whole-call statuses that will fail the same way on every retry: the points
-# go to the dead-letter store instead of blocking the queue forever.
-REFUSED = ("invalid", "restricted", "notfound")
 # Bytes of request body per HTTP request; bounded so a push needs the same
 # heap for 100 points as for 10,000.
 MAX_BYTES = 4096
@@ -48,16 +45,19 @@ MAX_BYTES = 4096
 # procedure name, alias object): upper bounds, so a batch stays in budget.
 _ENVELOPE = const(112)
 _PER_CALL = const(64)
-# A record of points kept back is split past this many bytes (a journal
-# commit holds a little less than 4 KB).
-_KEPT_BYTES = const(3000)
 _TIMED = const(1)
 _UNTIMED = const(2)
 
 
+def __getattr__(name):
+    # decode_commit, encode_groups, REFUSED: the rare paths' module.
+    from . import forward_rare
+    return getattr(forward_rare, name)
+
+
 def new_boot_id():
     """A random id telling this boot's untimed commits from earlier boots'."""
-    return int(binascii.hexlify(os.urandom(4)), 16)
+    return int.from_bytes(os.urandom(4), "little")
 
 
 def _put(out, data):
@@ -70,12 +70,12 @@ def _put(out, data):
     out.extend(data)
 
 
-def _field(payload, at):
+def _field(data, at):
     """(start, end) of the field at offset at."""
-    size = payload[at]
+    size = data[at]
     if size < 0x80:
         return at + 1, at + 1 + size
-    size = (size & 0x7F) << 8 | payload[at + 1]
+    size = (size & 0x7F) << 8 | data[at + 1]
     return at + 2, at + 2 + size
 
 
@@ -83,173 +83,23 @@ def encode_commit(timestamp, boot, ticks, points):
     """The journal record of one commit (bytes); points: [[resource, value], ...]."""
     if timestamp is None:
         out = bytearray(struct.pack("<BIq", _UNTIMED, boot & 0xFFFFFFFF, ticks or 0))
-        for resource, value in points:
-            _put(out, resource.encode("utf-8"))
-            _put(out, rpc.dumps(value).encode("utf-8"))
-        return bytes(out)
-    return encode_groups([(resource, [[timestamp, value]]) for resource, value in points])
-
-
-def encode_groups(groups):
-    """The record of points with their own timestamps: [(resource, [[ts, value], ...])]."""
-    out = bytearray([_TIMED])
-    for resource, points in groups:
-        key = resource.encode("utf-8")
-        for point in points:
-            _put(out, key)
-            _put(out, b"," + rpc.point_bytes(point[0], point[1]))
+    else:
+        out = bytearray([_TIMED])
+    for resource, value in points:
+        _put(out, resource.encode())
+        _put(out, rpc.dumps(value).encode() if timestamp is None else
+             b"," + rpc.point_bytes(timestamp, value))
     return bytes(out)
 
 
-def decode_commit(payload):
-    """(timestamp, boot, ticks, points) or None when the record is
-    unreadable; points are [resource, value], or [resource, value,
-    timestamp] when the commit's points have timestamps of their own."""
-    try:
-        kind = payload[0]
-        boot = ticks = None
-        if kind == _UNTIMED:
-            boot, ticks = struct.unpack_from("<Iq", payload, 1)
-        elif kind != _TIMED:
-            return None
-        at = 13 if boot is not None else 1
-        points = []
-        while at < len(payload):
-            start, at = _field(payload, at)
-            resource = bytes(payload[start:at]).decode("utf-8")
-            start, at = _field(payload, at)
-            text = bytes(payload[start:at])
-            if kind == _TIMED:
-                stamp, value = json.loads(text[1:])
-                points.append([resource, value, stamp])
-            else:
-                points.append([resource, json.loads(text)])
-        if at != len(payload):
-            return None
-        timestamp = None
-        if kind == _TIMED and all(point[2] == points[0][2] for point in points):
-            timestamp = points[0][2] if points else None
-            points = [point[0:2] for point in points]
-        return timestamp, boot, ticks, points
-    except Exception:
-        return None
-
-
-class _Batch:
-    """One request's worth of points, grouped by resource, each group's
-    points already encoded as the wire wants them ("[ts,v],[ts,v]")."""
-
-    def __init__(self, room):
-        self.groups = []      # [resource, bytearray of encoded points]
-        self.index = {}       # resource (bytes) -> its group
-        self.size = _ENVELOPE
-        self.count = 0
-        self.last = None      # journal position of the last commit taken
-        self.undatable = []   # dead-letter records of points with no timestamp
-        self.key = None       # length and resource of the last one-point commit
-        self.buffer = None    # and its group
-        self.room = room      # the first group's buffer: empty, with room
-        self.full = False     # stopped at a limit: more is pending
-
-    def take(self, position, payload, forwarder, max_bytes, max_points):
-        """Add a commit's points unless that would break a limit (a batch
-        always takes its first commit). True when taken, False when it
-        did not fit, None when the record is unreadable."""
-        groups = len(self.groups)
-        size = self.size
-        marks = []            # (group, its length before) to take it back
-        try:
-            count = self._add(payload, forwarder, marks)
-        except MemoryError:
-            # The heap, not the record: it stays in the journal (the app
-            # then pushes in smaller requests).
-            self._undo(groups, size, marks)
-            raise
-        except Exception:
-            count = None
-        if count is None or (self.count and (self.size > max_bytes or (
-                max_points is not None and self.count + count > max_points))):
-            self._undo(groups, size, marks)
-            return None if count is None else False
-        self.count += count
-        self.last = position
-        return True
-
-    def _undo(self, groups, size, marks):
-        """Take back what the last record added."""
-        for buffer, length in marks:
-            buffer[length:] = b""
-        if len(self.groups) > groups:
-            for resource, _ in self.groups[groups:]:
-                del self.index[resource.encode("utf-8")]
-            self.groups[groups:] = []
-        self.size = size
-
-    def _add(self, payload, forwarder, marks):
-        """Append the record's points; returns how many."""
-        kind = payload[0]
-        at = 1
-        if kind == _UNTIMED:
-            at = 13
-            timestamp = forwarder.date(*struct.unpack_from("<Iq", payload, 1))
-            if timestamp is None:
-                self._undatable(payload, at)
-                return 0
-            stamp = b",[%d," % timestamp
-        elif kind != _TIMED:
-            raise ValueError
-        count = 0
-        size = self.size
-        index = self.index
-        length = len(payload)
-        self.key = None
-        while at < length:
-            begin = at
-            start, at = _field(payload, at)
-            key = payload[start:at]
-            prefix = payload[begin:at]
-            buffer = index.get(key)
-            if buffer is None:
-                # The first group gets the push's buffer (see push).
-                buffer = index[key] = bytearray() if self.groups else self.room
-                self.groups.append([bytes(key).decode("utf-8"), buffer])
-                size += _PER_CALL + at - start
-            marks.append((buffer, len(buffer)))
-            start, at = _field(payload, at)
-            if kind == _TIMED:
-                # ",[ts,v]": without its comma at the start of a group.
-                text = payload[start + (0 if buffer else 1):at]
-            else:
-                text = stamp + payload[start:at] + b"]"
-                if not buffer:
-                    text = text[1:]
-            buffer.extend(text)
-            size += len(text)
-            count += 1
-            if kind == _TIMED and at == length and count == 1:
-                self.key = prefix
-                self.buffer = buffer
-        if at != length:
-            raise ValueError
-        self.size = size
-        return count
-
-    def _undatable(self, payload, at):
-        """Dead-letter records, one per point, of a commit no one can date."""
-        letters = []
-        while at < len(payload):
-            start = at
-            at = _field(payload, at)[1]
-            at = _field(payload, at)[1]
-            letters.append(bytes(payload[0:13]) + bytes(payload[start:at]))
-        if at != len(payload):
-            raise ValueError
-        self.undatable.extend(letters)
-
-
-def _points(encoded):
-    """[[ts, value], ...] back from a group's encoded points (failure paths only)."""
-    return json.loads(b"[" + bytes(encoded) + b"]")
+def _undo(groups, index, first, marks):
+    """Take back what a record added to a batch: its points (marks: each
+    buffer it grew and its length before), the groups it opened."""
+    for buffer, size in marks:
+        buffer[size:] = b""
+    for resource, _ in groups[first:]:
+        del index[resource.encode()]
+    del groups[first:]
 
 
 class Uplink:
@@ -314,68 +164,110 @@ class Uplink:
         room = bytearray(min(max_bytes - _ENVELOPE - _PER_CALL,
                              self.journal.stats()["pending_bytes"]))
         while max_points is None or taken < max_points:
-            budget = None if max_points is None else max_points - taken
-            batch = self._collect(budget, max_bytes, room)
-            if batch.last is None:
+            groups, count, last, full, letters = self._collect(
+                1 << 30 if max_points is None else max_points - taken, max_bytes, room)
+            if last is None:
                 break
-            taken += batch.count
-            if batch.full or taken > batch.count:
+            taken += count
+            if full or taken > count:
                 # A push of several requests (one that fits a request pays
                 # nothing): each body is built on a collected heap, where the
                 # request-sized blocks of the batch before are free runs
                 # again, not amid what reading this batch left.
                 gc.collect()
-            self._send(batch, report)
+            self._send(groups, count, last, letters, report)
             # The rest of the batch is let go of, and collected when a next
             # batch follows, before it is read: its objects then take the
             # lowest holes, not the free runs the bodies need.
-            if batch.full:
-                batch = None
+            if full:
+                groups = letters = None
                 gc.collect()
         report["remaining"] = self.journal.stats()["pending"]
         return report
 
-    def _collect(self, max_points, max_bytes, room):
+    def _collect(self, limit, max_bytes, room):
         """The next batch, read from the journal up to what fits in one
-        request; room: the buffer for its first group."""
+        request (and limit points): (groups [(resource, its points
+        encoded, b"[ts,v],[ts,v]")], points, journal position of its last
+        commit, whether it stopped at a limit, dead letters of points no one
+        can date). room: the buffer for its first group, emptied."""
         room[0:] = b""
-        batch = _Batch(room)
-        limit = 1 << 30 if max_points is None else max_points
-        # The batch's running figures, kept in locals for the common case.
-        key = buffer = last = None
-        size = batch.size
-        count = klen = 0
-        for position, data, start, end in self.journal.pending_slices():
-            if key and data[start] == _TIMED and data.startswith(key, start + 1) and \
-                    count < limit:
-                # The common case, kept short: one timed point, of the
-                # resource of the commit before: its text as it is.
-                at = start + 2 + klen
-                if data[at - 1] + at == end:
-                    if size + end - at > max_bytes:
-                        batch.full = True
+        groups = []
+        index = {}            # resource (bytes) -> its group's buffer
+        letters = []
+        size = _ENVELOPE
+        count = 0
+        last = key = None     # key: the resource of the point before
+        full = False
+        for position, data, begin, end in self.journal.pending_slices():
+            first = len(groups)
+            before = size
+            marks = []
+            taken = None      # points of this record; None: unreadable
+            try:
+                at = begin + 1
+                kind = data[begin]
+                if kind == _UNTIMED:
+                    stamp = self.date(*struct.unpack_from("<Iq", data, at))
+                    at += 12
+                    if stamp is None:
+                        from .forward_rare import undatable
+                        letters.extend(undatable(data, begin, end))
+                        at = end
+                    else:
+                        stamp = b",[%d," % stamp
+                elif kind != _TIMED:
+                    raise ValueError
+                taken = 0
+                while at < end:
+                    start, at = _field(data, at)
+                    # Most points are of the resource of the point before:
+                    # compared in place, no key object made.
+                    if key is None or at - start != len(key) or not data.startswith(key, start):
+                        key = bytes(data[start:at])
+                        buffer = index.get(key)
+                        if buffer is None:
+                            # The first group gets the push's buffer (see push).
+                            buffer = index[key] = bytearray() if groups else room
+                            groups.append((key.decode(), buffer))
+                            size += _PER_CALL + at - start
+                    start, at = _field(data, at)
+                    if at > end:
+                        raise ValueError
+                    skip = 0 if buffer else 1    # no comma before a group's first point
+                    size += (at - start if kind == _TIMED else len(stamp) + at - start + 1) - skip
+                    taken += 1
+                    if count and (size > max_bytes or count + taken > limit):
+                        full = True
                         break
-                    buffer.extend(data[at:end])
-                    size += end - at
-                    count += 1
-                    last = position
-                    continue
-            payload = bytes(data[start:end])
-            batch.size, batch.count, batch.last = size, count, last
-            taken = batch.take(position, payload, self, max_bytes, max_points)
-            if taken is None:
-                # A record the journal's CRC passed but that is not ours:
-                # keep it out of the wire, keep it on flash.
-                self.journal.dead_letter(payload, "unreadable commit")
-                batch.last = position
-            size, count, last, key, buffer = (batch.size, batch.count, batch.last, batch.key,
-                                              batch.buffer)
-            klen = len(key) if key else 0
-            if taken is False:
-                batch.full = True
+                    marks.append((buffer, len(buffer)))
+                    if kind == _TIMED:
+                        buffer.extend(data[start + skip:at])
+                    else:
+                        buffer.extend(stamp[skip:])
+                        buffer.extend(data[start:at])
+                        buffer.append(0x5D)    # "]"
+            except MemoryError:
+                # The heap, not the record: it stays in the journal (the app
+                # then pushes in smaller requests).
+                _undo(groups, index, first, marks)
+                raise
+            except Exception:
+                taken = None
+            if taken is not None and not full:
+                count += taken
+                last = position
+                continue
+            _undo(groups, index, first, marks)
+            size = before
+            key = None
+            if full:
                 break
-        batch.size, batch.count, batch.last = size, count, last
-        return batch
+            # A record the journal's CRC passed but that is not ours: keep
+            # it out of the wire, keep it on flash.
+            self.journal.dead_letter(bytes(data[begin:end]), "unreadable commit")
+            last = position
+        return groups, count, last, full, letters
 
     def date(self, boot, ticks):
         """The wire timestamp of an untimed commit: for one of this boot,
@@ -385,82 +277,26 @@ class Uplink:
         any more."""
         if boot != self.boot & 0xFFFFFFFF:
             return None
-        elapsed = self.clock.ticks_diff(self.clock.ticks_ms(), ticks) // 1000
-        if self.clock.valid():
-            return self.clock.now() - elapsed
+        clock = self.clock
+        elapsed = clock.ticks_diff(clock.ticks_ms(), ticks) // 1000
+        if clock.valid():
+            return clock.now() - elapsed
         # Never 0: the server would read 0 as 1970, not as "now".
         return -max(1, elapsed)
 
-    def _send(self, batch, report):
-        failure = None
-        kept = []
-        sent = batch.count
-        if batch.groups:
-            outcomes, size = self.send(batch.groups)
+    def _send(self, groups, count, last, letters, report):
+        """Send a batch, settle what was not "ok", acknowledge it."""
+        outcomes = ()
+        if groups:
+            outcomes, size = self.send(groups)
             report["requests"] += 1
             report["bytes"] += size
-            for (resource, encoded), outcome in zip(batch.groups, outcomes):
-                if _may_pass(outcome):
-                    failure = failure or outcome
-                    points = _points(encoded)
-                    kept.append((resource, points))
-                    sent -= len(points)
-                elif outcome is not None:
-                    refused = self._settle(resource, _points(encoded), outcome)
-                    report["dead_lettered"] += refused
-                    sent -= refused
-        for letter in batch.undatable:
-            self.journal.dead_letter(
-                letter, "no timestamp: committed before the clock was set, in an earlier boot")
-            report["dead_lettered"] += 1
-        if kept:
-            # The calls that failed but may pass later are committed again on
-            # their own, so the batch can be acknowledged without sending the
-            # points the server did take a second time.
-            self._keep(kept)
-        self.journal.ack(batch.last)
-        report["sent"] += sent
+        failure = None
+        if letters or outcomes.count(None) < len(outcomes):
+            from .forward_rare import settle
+            failure, unsent = settle(self, groups, outcomes, letters, report)
+            count -= unsent
+        self.journal.ack(last)
+        report["sent"] += count
         if failure is not None:
             raise failure
-
-    def _keep(self, kept):
-        """Commit points kept back, with their timestamps, in records small
-        enough for the journal."""
-        groups = []
-        size = 0
-        for resource, points in kept:
-            for point in points:
-                if size > _KEPT_BYTES:
-                    self.journal.commit(encode_groups(groups))
-                    groups = []
-                    size = 0
-                groups.append((resource, [point]))
-                size += len(resource) + len(rpc.dumps(point)) + 4
-        self.journal.commit(encode_groups(groups))
-
-    def _settle(self, resource, points, outcome):
-        """Dead-letter what the server refused for good. Returns points moved."""
-        if isinstance(outcome, RecordBatchError):
-            refused = {}
-            for item in outcome.rejected:
-                refused[item[0]] = str(item[1])
-            rejected = [point for point in points if point[0] in refused]
-            for point in rejected:
-                self._dead_letter(resource, point, refused[point[0]])
-            return len(rejected)
-        if isinstance(outcome, CallError):
-            for point in points:
-                self._dead_letter(resource, point, outcome.status)
-            return len(points)
-        return 0
-
-    def _dead_letter(self, resource, point, reason):
-        self.journal.dead_letter(
-            encode_commit(point[0], self.boot, None, [[resource, point[1]]]), reason)
-
-
-def _may_pass(outcome):
-    """A whole-call failure the server may not repeat ("fail", "error",
-    "expire"...): worth sending again, unlike "invalid" or "restricted"."""
-    return (isinstance(outcome, CallError) and not isinstance(outcome, RecordBatchError)
-            and outcome.status not in REFUSED)

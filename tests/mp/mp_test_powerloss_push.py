@@ -544,17 +544,18 @@ def test_checker_flags_loss_corruption_and_duplicates():
     read_window(client, True)
 
 
-def _ack_first_send(self, batch, report):
+def _ack_first_send(self, groups, count, last, letters, report):
     """A broken Uplink._send: acknowledges before it dead-letters what
     the server refused, so a cut in between loses the refused value."""
-    outcomes, _ = self.send(batch.groups)
+    from uonep import forward_rare
+    outcomes, _ = self.send(groups)
     report["requests"] += 1
-    self.journal.ack(batch.last)
-    for (resource, encoded), outcome in zip(batch.groups, outcomes):
+    self.journal.ack(last)
+    for (resource, encoded), outcome in zip(groups, outcomes):
         if outcome is not None:
-            report["dead_lettered"] += self._settle(resource, forward._points(encoded),
-                                                    outcome)
-    report["sent"] += batch.count
+            report["dead_lettered"] += forward_rare._settle(
+                self, resource, forward_rare._points(encoded), outcome)
+    report["sent"] += count
 
 
 def test_campaign_catches_a_broken_forwarder():
