@@ -97,8 +97,11 @@ def _undo(groups, index, first, marks):
     buffer it grew and its length before), the groups it opened."""
     for buffer, size in marks:
         buffer[size:] = b""
+    marks.clear()
     for resource, _ in groups[first:]:
-        del index[resource.encode()]
+        key = bytearray()
+        _put(key, resource.encode())
+        del index[bytes(key)]
     del groups[first:]
 
 
@@ -193,17 +196,18 @@ class Uplink:
         can date). room: the buffer for its first group, emptied."""
         room[0:] = b""
         groups = []
-        index = {}            # resource (bytes) -> its group's buffer
+        index = {}            # a resource's field (length, bytes) -> its group's buffer
         letters = []
+        marks = []            # (buffer, its length before) to take a record back
         size = _ENVELOPE
         count = 0
-        last = key = None     # key: the resource of the point before
+        last = key = None     # key: the field of the resource of the point before
         full = False
         for position, data, begin, end in self.journal.pending_slices():
             first = len(groups)
             before = size
-            marks = []
-            taken = None      # points of this record; None: unreadable
+            taken = 0
+            failure = None
             try:
                 at = begin + 1
                 kind = data[begin]
@@ -218,19 +222,21 @@ class Uplink:
                         stamp = b",[%d," % stamp
                 elif kind != _TIMED:
                     raise ValueError
-                taken = 0
                 while at < end:
-                    start, at = _field(data, at)
-                    # Most points are of the resource of the point before:
-                    # compared in place, no key object made.
-                    if key is None or at - start != len(key) or not data.startswith(key, start):
-                        key = bytes(data[start:at])
+                    if key and data.startswith(key, at):
+                        # Most points are of the resource of the point
+                        # before: compared in place, no key object made.
+                        at += len(key)
+                    else:
+                        start, end_key = _field(data, at)
+                        key = bytes(data[at:end_key])
                         buffer = index.get(key)
                         if buffer is None:
                             # The first group gets the push's buffer (see push).
                             buffer = index[key] = bytearray() if groups else room
-                            groups.append((key.decode(), buffer))
-                            size += _PER_CALL + at - start
+                            groups.append((str(data[start:end_key], "utf-8"), buffer))
+                            size += _PER_CALL + end_key - start
+                        at = end_key
                     start, at = _field(data, at)
                     if at > end:
                         raise ValueError
@@ -240,29 +246,33 @@ class Uplink:
                     if count and (size > max_bytes or count + taken > limit):
                         full = True
                         break
-                    marks.append((buffer, len(buffer)))
+                    if at < end:
+                        # Not the record's last point: what comes after may
+                        # not fit.
+                        marks.append((buffer, len(buffer)))
                     if kind == _TIMED:
                         buffer.extend(data[start + skip:at])
                     else:
                         buffer.extend(stamp[skip:])
                         buffer.extend(data[start:at])
                         buffer.append(0x5D)    # "]"
-            except MemoryError:
-                # The heap, not the record: it stays in the journal (the app
-                # then pushes in smaller requests).
-                _undo(groups, index, first, marks)
-                raise
-            except Exception:
-                taken = None
-            if taken is not None and not full:
+            except Exception as error:
+                failure = error
+            if not (failure or full):
                 count += taken
                 last = position
+                if marks:
+                    marks.clear()
                 continue
             _undo(groups, index, first, marks)
             size = before
             key = None
             if full:
                 break
+            if isinstance(failure, MemoryError):
+                # The heap, not the record: it stays in the journal (the app
+                # then pushes in smaller requests).
+                raise failure
             # A record the journal's CRC passed but that is not ours: keep
             # it out of the wire, keep it on flash.
             self.journal.dead_letter(bytes(data[begin:end]), "unreadable commit")
