@@ -55,11 +55,6 @@ def __getattr__(name):
     return getattr(forward_rare, name)
 
 
-def new_boot_id():
-    """A random id telling this boot's untimed commits from earlier boots'."""
-    return int.from_bytes(os.urandom(4), "little")
-
-
 def _put(out, data):
     """Append a length and data to out."""
     size = len(data)
@@ -99,9 +94,7 @@ def _undo(groups, index, first, marks):
         buffer[size:] = b""
     marks.clear()
     for resource, _ in groups[first:]:
-        key = bytearray()
-        _put(key, resource.encode())
-        del index[bytes(key)]
+        del index[resource]
     del groups[first:]
 
 
@@ -119,7 +112,7 @@ class Uplink:
         self.send = sender if callable(sender) else sender.send_recordbatches
         self.journal = journal
         self.clock = clock or Clock()
-        self.boot = new_boot_id() if boot is None else boot
+        self.boot = int.from_bytes(os.urandom(4), "little") if boot is None else boot
         self.values = {}
 
     def add_value(self, resource, value):
@@ -160,15 +153,17 @@ class Uplink:
         the journal."""
         report = {"sent": 0, "requests": 0, "bytes": 0, "dead_lettered": 0, "remaining": 0}
         taken = 0
+        if max_points is None:
+            max_points = 1 << 30
         # One buffer for the points of every batch (emptied, a bytearray
         # keeps its capacity on MicroPython): what is pending, up to a
         # request's worth. The points of a one-resource push are then
         # appended without it being reallocated across a small heap.
         room = bytearray(min(max_bytes - _ENVELOPE - _PER_CALL,
                              self.journal.stats()["pending_bytes"]))
-        while max_points is None or taken < max_points:
-            groups, count, last, full, letters = self._collect(
-                1 << 30 if max_points is None else max_points - taken, max_bytes, room)
+        while taken < max_points:
+            groups, count, last, full, letters = self._collect(max_points - taken, max_bytes,
+                                                               room)
             if last is None:
                 break
             taken += count
@@ -196,7 +191,7 @@ class Uplink:
         can date). room: the buffer for its first group, emptied."""
         room[0:] = b""
         groups = []
-        index = {}            # a resource's field (length, bytes) -> its group's buffer
+        index = {}            # resource -> its group's buffer
         letters = []
         marks = []            # (buffer, its length before) to take a record back
         size = _ENVELOPE
@@ -206,7 +201,7 @@ class Uplink:
         for position, data, begin, end in self.journal.pending_slices():
             first = len(groups)
             before = size
-            taken = 0
+            taken = extra = 0    # extra: what an untimed point's text adds to its value
             failure = None
             try:
                 at = begin + 1
@@ -220,6 +215,7 @@ class Uplink:
                         at = end
                     else:
                         stamp = b",[%d," % stamp
+                        extra = len(stamp) + 1
                 elif kind != _TIMED:
                     raise ValueError
                 while at < end:
@@ -229,19 +225,20 @@ class Uplink:
                         at += len(key)
                     else:
                         start, end_key = _field(data, at)
-                        key = bytes(data[at:end_key])
-                        buffer = index.get(key)
+                        resource = str(data[start:end_key], "utf-8")
+                        buffer = index.get(resource)
                         if buffer is None:
                             # The first group gets the push's buffer (see push).
-                            buffer = index[key] = bytearray() if groups else room
-                            groups.append((str(data[start:end_key], "utf-8"), buffer))
+                            buffer = index[resource] = bytearray() if groups else room
+                            groups.append((resource, buffer))
                             size += _PER_CALL + end_key - start
+                        key = bytes(data[at:end_key])
                         at = end_key
                     start, at = _field(data, at)
                     if at > end:
                         raise ValueError
                     skip = 0 if buffer else 1    # no comma before a group's first point
-                    size += (at - start if kind == _TIMED else len(stamp) + at - start + 1) - skip
+                    size += at - start + extra - skip
                     taken += 1
                     if count and (size > max_bytes or count + taken > limit):
                         full = True
