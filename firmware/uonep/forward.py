@@ -87,17 +87,6 @@ def encode_commit(timestamp, boot, ticks, points):
     return bytes(out)
 
 
-def _undo(groups, index, first, marks):
-    """Take back what a record added to a batch: its points (marks: each
-    buffer it grew and its length before), the groups it opened."""
-    for buffer, size in marks:
-        buffer[size:] = b""
-    marks.clear()
-    for resource, _ in groups[first:]:
-        del index[resource]
-    del groups[first:]
-
-
 class Uplink:
     """Store and forward over one Journal: add_value stages values, commit
     writes them to the journal as one record, push sends what is committed.
@@ -261,7 +250,13 @@ class Uplink:
                 if marks:
                     marks.clear()
                 continue
-            _undo(groups, index, first, marks)
+            # Taken back: what the record added to buffers, the groups it opened.
+            for buffer, length in marks:
+                buffer[length:] = b""
+            marks.clear()
+            for resource, _ in groups[first:]:
+                del index[resource]
+            del groups[first:]
             size = before
             key = None
             if full:

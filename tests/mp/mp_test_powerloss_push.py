@@ -231,13 +231,9 @@ class TrackedClient(Client):
 CLOCK = ManualClock(BASE)
 
 
-def _boot_id():
-    # Fixed, so that every replay writes the same records and so makes the
-    # same program and erase operations (a random id's length varies).
-    return 3000000000
-
-
-forward.new_boot_id = _boot_id
+# Fixed, so that every replay writes the same records and so makes the
+# same program and erase operations.
+BOOT = 3000000000
 
 
 def new_client():
@@ -246,7 +242,7 @@ def new_client():
 
 def new_uplink(plan):
     return Uplink(new_client(), TrackedJournal(MOUNT + "/j", capacity_bytes=plan.capacity),
-                  CLOCK)
+                  CLOCK, BOOT)
 
 
 def scenario(plan, commits, last_push=True):
