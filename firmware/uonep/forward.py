@@ -151,7 +151,7 @@ class Uplink:
         room = bytearray(min(max_bytes - _ENVELOPE - _PER_CALL,
                              self.journal.stats()["pending_bytes"]))
         while taken < max_points:
-            groups, count, last, full, letters = self._collect(max_points - taken, max_bytes,
+            groups, count, last, full, untimed = self._collect(max_points - taken, max_bytes,
                                                                room)
             if last is None:
                 break
@@ -162,26 +162,26 @@ class Uplink:
                 # request-sized blocks of the batch before are free runs
                 # again, not amid what reading this batch left.
                 gc.collect()
-            self._send(groups, count, last, letters, report)
+            self._send(groups, count, last, untimed, report)
             # The rest of the batch is let go of, and collected when a next
             # batch follows, before it is read: its objects then take the
             # lowest holes, not the free runs the bodies need.
             if full:
-                groups = letters = None
+                groups = untimed = None
                 gc.collect()
         report["remaining"] = self.journal.stats()["pending"]
         return report
 
-    def _collect(self, limit, max_bytes, room):
+    def _collect(self, max_points, max_bytes, room):
         """The next batch, read from the journal up to what fits in one
-        request (and limit points): (groups [(resource, its points
-        encoded, b"[ts,v],[ts,v]")], points, journal position of its last
-        commit, whether it stopped at a limit, dead letters of points no one
-        can date). room: the buffer for its first group, emptied."""
+        request and max_points: (groups [(resource, its points encoded,
+        b"[ts,v],[ts,v]")], points, journal position of its last commit,
+        whether it stopped at a limit, untimed commits no one can date any
+        more). room: the buffer for its first group, emptied."""
         room[0:] = b""
         groups = []
         index = {}            # resource -> its group's buffer
-        letters = []
+        untimed = []
         marks = []            # (buffer, its length before) to take a record back
         size = _ENVELOPE
         count = 0
@@ -199,8 +199,11 @@ class Uplink:
                     stamp = self.date(*struct.unpack_from("<Iq", data, at))
                     at += 12
                     if stamp is None:
-                        from .forward_rare import undatable
-                        letters.extend(undatable(data, begin, end))
+                        # No points to send; dead-lettered point by point once
+                        # the batch is answered, unless it is over a limit.
+                        full = count and (size > max_bytes or count > max_points)
+                        if not full:
+                            untimed.append(bytes(data[begin:end]))
                         at = end
                     else:
                         stamp = b",[%d," % stamp
@@ -229,7 +232,7 @@ class Uplink:
                     skip = 0 if buffer else 1    # no comma before a group's first point
                     size += at - start + extra - skip
                     taken += 1
-                    if count and (size > max_bytes or count + taken > limit):
+                    if count and (size > max_bytes or count + taken > max_points):
                         full = True
                         break
                     if at < end:
@@ -269,7 +272,7 @@ class Uplink:
             # it out of the wire, keep it on flash.
             self.journal.dead_letter(bytes(data[begin:end]), "unreadable commit")
             last = position
-        return groups, count, last, full, letters
+        return groups, count, last, full, untimed
 
     def date(self, boot, ticks):
         """The wire timestamp of an untimed commit: for one of this boot,
@@ -286,7 +289,7 @@ class Uplink:
         # Never 0: the server would read 0 as 1970, not as "now".
         return -max(1, elapsed)
 
-    def _send(self, groups, count, last, letters, report):
+    def _send(self, groups, count, last, untimed, report):
         """Send a batch, settle what was not "ok", acknowledge it."""
         outcomes = ()
         if groups:
@@ -294,9 +297,9 @@ class Uplink:
             report["requests"] += 1
             report["bytes"] += size
         failure = None
-        if letters or outcomes.count(None) < len(outcomes):
+        if untimed or outcomes.count(None) < len(outcomes):
             from .forward_rare import settle
-            failure, unsent = settle(self, groups, outcomes, letters, report)
+            failure, unsent = settle(self, groups, outcomes, untimed, report)
             count -= unsent
         self.journal.ack(last)
         report["sent"] += count

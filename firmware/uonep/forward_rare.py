@@ -62,26 +62,27 @@ def encode_groups(groups):
     return bytes(out)
 
 
-def undatable(data, begin, end):
-    """Dead-letter records, one per point, of the untimed commit
-    data[begin:end], which no one can date any more."""
+def undatable(record):
+    """Dead-letter records, one per point, of an untimed commit no one can
+    date any more."""
     letters = []
-    at = begin + 13
-    while at < end:
+    at = 13
+    while at < len(record):
         start = at
-        at = forward._field(data, at)[1]
-        at = forward._field(data, at)[1]
-        letters.append(bytes(data[begin:begin + 13]) + bytes(data[start:at]))
-    if at != end:
+        at = forward._field(record, at)[1]
+        at = forward._field(record, at)[1]
+        letters.append(record[0:13] + record[start:at])
+    if at != len(record):
         raise ValueError
     return letters
 
 
-def settle(uplink, groups, outcomes, letters, report):
+def settle(uplink, groups, outcomes, untimed, report):
     """What is due before a batch is acknowledged when not all of it went
     "ok": calls that may pass later are committed again, points refused for
-    good and letters dead-lettered. Returns (the first CallError that may
-    pass or None, points not delivered)."""
+    good dead-lettered, and those of untimed commits no one can date.
+    Returns (the first CallError that may pass or None, points not
+    delivered)."""
     failure = None
     kept = []
     unsent = 0
@@ -95,9 +96,16 @@ def settle(uplink, groups, outcomes, letters, report):
             refused = _settle(uplink, resource, _points(encoded), outcome)
             report["dead_lettered"] += refused
             unsent += refused
-    for letter in letters:
-        uplink.journal.dead_letter(letter, UNDATABLE)
-        report["dead_lettered"] += 1
+    for record in untimed:
+        try:
+            letters = undatable(record)
+        except Exception:
+            # Not ours after all: kept on flash as it is.
+            uplink.journal.dead_letter(record, "unreadable commit")
+            continue
+        for letter in letters:
+            uplink.journal.dead_letter(letter, UNDATABLE)
+            report["dead_lettered"] += 1
     if kept:
         # Committed again on their own, so the batch can be acknowledged
         # without sending the points the server did take a second time.
