@@ -204,3 +204,25 @@ def test_a_push_of_many_requests_holds_one_batch_at_a_time():
     assert max(live) - min(live) < 256, live
     # And the push lets go of its batch buffer when it returns.
     assert after - before < 256, (before, after)
+
+
+def test_an_earlier_boots_untimed_commit_is_dead_lettered_once():
+    """Even after a batch that stopped over its limit (a first commit larger
+    than max_points): it waits for the next batch, not dead-lettered twice."""
+    earlier, _ = uplink(ManualClock(UNSET))
+    earlier.add_value("hum", 40)
+    earlier.commit()
+    link, sender = uplink()
+    for name in ("temp", "count"):
+        link.add_value(name, 1)
+    link.commit()
+    link.journal.commit(list(earlier.journal.pending())[0][1])
+    link.add_value("temp", 2)
+    link.commit()
+    assert link.push(max_points=1) == {"sent": 2, "requests": 1, "bytes": 200,
+                                       "dead_lettered": 0, "remaining": 2}
+    assert link.push() == {"sent": 1, "requests": 1, "bytes": 100, "dead_lettered": 1,
+                           "remaining": 0}
+    [(payload, reason)] = list(link.journal.dead_letters())
+    assert "earlier boot" in reason and decode_commit(payload)[3] == [["hum", 40]]
+    assert [len(request) for request in sender.requests] == [2, 1]
