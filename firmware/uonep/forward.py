@@ -58,10 +58,9 @@ def __getattr__(name):
 def _put(out, data):
     """Append a length and data to out."""
     size = len(data)
-    if size < 0x80:
-        out.append(size)
-    else:
-        out.extend(struct.pack(">H", 0x8000 | size))
+    if size > 0x7F:
+        out.append(0x80 | size >> 8)
+    out.append(size & 0xFF)
     out.extend(data)
 
 
@@ -217,7 +216,7 @@ class Uplink:
                         at += len(key)
                     else:
                         start, end_key = _field(data, at)
-                        resource = str(data[start:end_key], "utf-8")
+                        resource = data[start:end_key].decode()
                         buffer = index.get(resource)
                         if buffer is None:
                             # The first group gets the push's buffer (see push).
