@@ -27,11 +27,9 @@ its names can be had from here too (uonep.forward.decode_commit).
 """
 
 import gc
-import os
 import struct
 
 from . import rpc
-from .clock import Clock
 
 try:
     from micropython import const
@@ -97,6 +95,11 @@ class Uplink:
     boot: this boot's id (random by default), which dates untimed commits."""
 
     def __init__(self, sender, journal, clock=None, boot=None):
+        # Imported here, not as globals of the module: fewer names in its
+        # dict on a board's heap, for what only a new Uplink needs.
+        import os
+
+        from .clock import Clock
         self.send = sender if callable(sender) else sender.send_recordbatches
         self.journal = journal
         self.clock = clock or Clock()

@@ -226,3 +226,21 @@ def test_an_earlier_boots_untimed_commit_is_dead_lettered_once():
     [(payload, reason)] = list(link.journal.dead_letters())
     assert "earlier boot" in reason and decode_commit(payload)[3] == [["hum", 40]]
     assert [len(request) for request in sender.requests] == [2, 1]
+
+
+def test_a_push_that_goes_well_leaves_the_rare_paths_unloaded():
+    import sys
+    sys.modules.pop("uonep.forward_rare", None)
+    link, _ = uplink(ManualClock(UNSET))
+    link.add_value("temp", 1.0)
+    link.commit()                    # untimed, dated at push
+    link.clock.set_unix_time(NOW)
+    link.add_value("temp", 2.0)
+    link.add_value("count", 3)
+    link.commit()
+    assert link.push()["sent"] == 3
+    assert "uonep.forward_rare" not in sys.modules
+    link.add_value("temp", 4.0)
+    link.commit()
+    link.send.script.append({"temp": CallError("recordbatch", 1, "invalid")})
+    assert link.push()["dead_lettered"] == 1 and "uonep.forward_rare" in sys.modules
