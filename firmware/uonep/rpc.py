@@ -15,7 +15,7 @@ written sorted, and strings and numbers are escaped the same way on both.
 import json
 import sys
 
-from .errors import AuthError, CallError, HTTPError, ProtocolError, RecordBatchError, RequestError, ServerError
+from .errors import AuthError, CallError, HTTPError
 
 PATH = "/onep:v1/rpc/process"
 CONTENT_TYPE = "application/json; charset=utf-8"
@@ -119,43 +119,29 @@ def __getattr__(name):
 
 # -- encoding -----------------------------------------------------------------
 
-def _encode(item, out):
-    kind = type(item)
-    if kind is str:
-        out.append(_text(item))
-    elif kind is float and item - item == 0.0:
-        out.append(repr(item))
-    elif kind is int or kind is bool or item is None:
-        out.append(json.dumps(item))
-    elif kind is list or kind is tuple:
-        out.append("[")
-        for index, element in enumerate(item):
-            if index:
-                out.append(",")
-            _encode(element, out)
-        out.append("]")
-    elif kind is dict:
-        out.append("{")
-        for index, key in enumerate(sorted(item)):
-            if type(key) is not str:
-                raise _refuse("json key", key)
-            out.append("%s%s:" % ("," if index else "", _text(key)))
-            _encode(item[key], out)
-        out.append("}")
-    else:
-        raise _refuse("json", item)
-
-
 def dumps(item):
     """Compact, key-sorted JSON text, identical on both runtimes."""
-    out = []
-    _encode(item, out)
-    return "".join(out)
+    kind = type(item)
+    if kind is str:
+        return _text(item)
+    # repr writes an int as JSON does; inf - inf and nan - nan are nan.
+    if kind is int or kind is float and item - item == 0.0:
+        return repr(item)
+    if kind is list:
+        return "[%s]" % ",".join([dumps(element) for element in item])
+    if kind is dict and len(item) == 1:
+        for key in item:
+            if type(key) is str:
+                return "{%s:%s}" % (_text(key), dumps(item[key]))
+    # What a device never writes (tuples, larger objects, true, false,
+    # null) and the refusal of what JSON cannot hold: uonep.builders.
+    from . import builders
+    return builders.dumps(item)
 
 
 def point_bytes(timestamp, item):
     """One recordbatch point, b"[timestamp,value]", as encode_request writes it."""
-    return dumps([timestamp, item]).encode()
+    return ("[%s,%s]" % (dumps(timestamp), dumps(item))).encode()
 
 
 def encode_recordbatches(credentials, batches, first_id=1):
@@ -184,117 +170,63 @@ def decode_response(status, body, calls, ids):
     procedure returns nothing or the call had no id), or a CallError instance
     for a call that failed. Raises RequestError/AuthError/ServerError,
     HTTPError or ProtocolError when the answer fails as a whole."""
-    if status != 200:
-        raise _status_error(status, body)
-    answer = _load(body)
-    if type(answer) is dict:
-        raise _request_error(answer)
+    # The common answers are read here: the list of a request's outcomes,
+    # and an HTTP error without a JSON body. uonep.builders reads (and
+    # explains) the rest: refusals, partial recordbatches, broken answers.
+    if status == 200 and type(body) in (bytes, bytearray, str) and _shallow(body):
+        try:
+            answer = json.loads(body)
+        except Exception:
+            answer = None
+        if type(answer) is list:
+            results = _outcomes(answer, calls, ids)
+            if results:
+                return results
+    elif status != 200 and (body is None or type(body) in (bytes, bytearray) and
+                            b"{" not in body):
+        if status in (401, 403):
+            raise AuthError(401, "HTTP %d" % status, "auth")
+        raise HTTPError(status)
+    from . import builders
+    return builders.decode_response(status, body, calls, ids)
+
+
+def _outcomes(answer, calls, ids):
+    # The answer's outcome of each call, or None for anything unusual.
     wanted = {}
     for index, call_id in enumerate(ids):
         if call_id is not None:
             wanted[call_id] = index
     results = [None] * len(calls)
-    if answer is None and wanted or answer is not None and type(answer) is not list:
-        raise ProtocolError("the answer is %s, not a list of %d call(s)"
-                            % (type(answer).__name__, len(wanted)))
-    for entry in answer or ():
-        if type(entry) is not dict or "status" not in entry:
-            raise ProtocolError("an answer entry is not {id, status, ...}")
+    for entry in answer:
+        if type(entry) is not dict:
+            return None
         call_id = entry.get("id")
+        status = entry.get("status")
         # True == 1 and 1.0 == 1 in Python; only an id of the very same type
         # matches, and each once.
         index = wanted.pop(call_id, None) if type(call_id) in (int, str) else None
-        if index is None:
-            raise ProtocolError("an answer entry has no, an unknown or a repeated id")
-        results[index] = _outcome(entry, calls[index][0], call_id)
-    if wanted:
-        raise ProtocolError("the answer lacks call id(s) %s" % ", ".join(
-            repr(call_id) for call_id in wanted))
-    return results
-
-
-def _load(body):
-    if body is None:
-        return None
-    if type(body) not in (bytes, bytearray, str):
-        raise ProtocolError("the answer body is a %s" % type(body).__name__)
-    if not body.strip():
-        return None
-    if not _shallow(body):
-        raise ProtocolError("the answer nests deeper than %d levels" % MAX_DEPTH)
-    try:
-        return json.loads(body)
-    except Exception as failure:  # ValueError, UnicodeError, RecursionError, ...
-        raise ProtocolError("the answer is not JSON (%d bytes, %s)"
-                            % (len(body), type(failure).__name__))
+        if index is None or type(status) is not str:
+            return None
+        if status == "ok":
+            results[index] = entry.get("result")
+        else:
+            error = entry.get("error")
+            results[index] = CallError(calls[index][0], call_id, status,
+                                       error if type(error) is dict else None)
+    return None if wanted else results
 
 
 def _shallow(body):
     """Whether the JSON text nests at most MAX_DEPTH arrays and objects:
-    deeper nesting would exhaust the parser's stack or heap. Brackets in
-    strings do not count; the byte loop runs only for bodies with many."""
+    deeper nesting would exhaust the parser's stack or heap. Counting the
+    brackets answers for nearly every body; uonep.builders counts depth."""
     if type(body) is str:
         body = body.encode()
     if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
         return True
-    depth = 0
-    quoted = escaped = False
-    for byte in body:
-        if escaped:
-            escaped = False
-        elif quoted:
-            escaped = byte == 92        # backslash
-            quoted = byte != 34         # closing quote
-        elif byte == 34:
-            quoted = True
-        elif byte == 91 or byte == 123:     # [ {
-            depth += 1
-            if depth > MAX_DEPTH:
-                return False
-        elif byte == 93 or byte == 125:     # ] }
-            depth -= 1
-    return True
-
-
-def _status_error(status, body):
-    """A non-200 answer: its JSON error object if it has one (some gateways
-    send {"error": ...} with a 4xx/5xx), else an error for the status."""
-    try:
-        answer = _load(body)
-    except ProtocolError:
-        answer = None
-    if type(answer) is dict and type(answer.get("error")) is dict:
-        return _request_error(answer)
-    if status in (401, 403):
-        return AuthError(401, "HTTP %d" % status, "auth")
-    return HTTPError(status)
-
-
-def _request_error(answer):
-    error = answer.get("error")
-    if type(error) is not dict:
-        raise ProtocolError("a JSON object answer without an error object")
-    code = error.get("code")
-    message = error.get("message")
-    context = error.get("context")
-    kind = AuthError if code == 401 else ServerError if code == 500 else RequestError
-    return kind(code, message if type(message) is str else "",
-                context if type(context) is str else None)
-
-
-def _outcome(entry, procedure, call_id):
-    status = entry["status"]
-    if status == "ok":
-        return entry.get("result")
-    if type(status) is list:
-        for point in status:
-            if type(point) is not list or len(point) != 2:
-                raise ProtocolError("a partial status is not [[timestamp, reason], ...]")
-        return RecordBatchError(procedure, call_id, status)
-    if type(status) is not str:
-        raise ProtocolError("a call status is neither a string nor a list")
-    error = entry.get("error")
-    return CallError(procedure, call_id, status, error if type(error) is dict else None)
+    from . import builders
+    return builders.shallow(body)
 
 
 if sys.implementation.name != "micropython":
