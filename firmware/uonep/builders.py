@@ -36,7 +36,8 @@ def _describe(item):
 
 def refusal(what, item, name=None):
     """The ValidationError for input uonep.rpc refused: what is "key" (name
-    says which), "resource", "value", "timestamp", "json" or "json key"."""
+    says which), "resource", "value", "timestamp", "json" or "json key";
+    "server" for uonep.transport.parse_server."""
     if what == "key":
         if not isinstance(item, str):
             problem = "got %s" % _describe(item)
@@ -63,6 +64,11 @@ def refusal(what, item, name=None):
         text = "a value must be int, float or str (got %s)" % type(item).__name__
     elif what == "timestamp":
         text = "a timestamp must be an int of seconds (got %s)" % _describe(item)
+    elif what == "server":
+        # The text itself is not quoted: a mistyped secrets file may have
+        # put a password there.
+        text = "server must be a URL such as https://m2.exosite.com or http://127.0.0.1:8080: " \
+            "http:// or https://, a host name, an optional :port from 1 to 65535, nothing more"
     elif what == "json key":
         text = "JSON object keys must be strings"
     else:
@@ -161,6 +167,17 @@ def _has_key(word):
         if run >= 40:
             return True
     return False
+
+
+def certificates(context, source):
+    """uonep.http's CA certificates beyond a DER file: PEM text's blocks,
+    else one DER certificate (bytes)."""
+    blocks = bytes(source).split(b"-----BEGIN CERTIFICATE-----")
+    if len(blocks) < 2:
+        context.load_verify_locations(cadata=bytes(source))
+    import binascii
+    for block in blocks[1:]:
+        context.load_verify_locations(cadata=binascii.a2b_base64(block.split(b"-----END")[0]))
 
 
 # -- requests of any calls ----------------------------------------------------

@@ -338,7 +338,8 @@ def _context(verify):
 
 def _load(context, source):
     """Load a file's DER certificates one at a time (mbedTLS on MicroPython
-    takes one per call), else PEM text's blocks, else one DER certificate."""
+    takes one per call); what is left, or bytes, is read by uonep.builders
+    (PEM text's blocks, or one DER certificate)."""
     if isinstance(source, str):
         with open(source, "rb") as stream:
             head = stream.read(4)
@@ -348,9 +349,5 @@ def _load(context, source):
             source = head + stream.read()
             if not source:
                 return
-    blocks = bytes(source).split(b"-----BEGIN CERTIFICATE-----")
-    if len(blocks) < 2:
-        context.load_verify_locations(cadata=bytes(source))
-    import binascii
-    for block in blocks[1:]:
-        context.load_verify_locations(cadata=binascii.a2b_base64(block.split(b"-----END")[0]))
+    from .builders import certificates
+    certificates(context, source)
