@@ -73,8 +73,17 @@ class HTTP:
         self._budget = int(timeout * 1000)
         server, head, data = _message(method, url, data, headers)
         try:
-            if self._socket and (self._server != server or not self._alive()):
+            if self._socket and self._server != server:
                 self.close()
+            if self._socket:
+                # The kept connection is still open while there is nothing
+                # to read (the server's close would be).
+                try:
+                    alive = self._input(bytearray(1)) is None
+                except OSError as failure:
+                    alive = failure.errno in (errno.EAGAIN, _READ_AGAIN)
+                if not alive:
+                    self.close()
             reused = self._socket is not None
             if not reused:
                 self._connect(server)
@@ -145,14 +154,6 @@ class HTTP:
             self._input = connection.recv_into  # type: ignore[attr-defined]
             self._output = connection.send
         self.connections += 1
-
-    def _alive(self):
-        """Whether the kept connection is still open: nothing to read (the
-        server's close would be)."""
-        try:
-            return self._input(bytearray(1)) is None
-        except OSError as failure:
-            return failure.errno in (errno.EAGAIN, _READ_AGAIN)
 
     def _transfer(self, buffer, reading):
         """Read into or write from buffer once the socket is ready, within
@@ -260,7 +261,26 @@ class HTTP:
         status = int(parts[1])
         length, chunked, close = self._headers()
         try:
-            body = self._body(status, length, chunked)
+            if chunked:
+                body = bytearray()
+                while True:
+                    try:
+                        size = int(self._line().split(b";")[0], 16)
+                    except ValueError:
+                        raise _bad("chunk size")
+                    if size <= 0:
+                        break
+                    body += self._exact(size, len(body))
+                    if self._line():
+                        raise _bad("chunk end")
+                self._headers()
+            elif length is not None:
+                body = self._exact(length)
+            elif status in (204, 304):
+                body = b""
+            else:
+                # A body ended by a close cannot be told from a cut one.
+                raise _bad("no Content-Length")
         except MemoryError:
             # Within max_response, yet more than this heap holds now: the
             # answer's fault, not a reason to shrink the requests.
@@ -268,29 +288,6 @@ class HTTP:
         if close or self._rest or parts[0] != b"HTTP/1.1":
             self.close()
         return Response(status, body)
-
-
-    def _body(self, status, length, chunked):
-        if chunked:
-            body = bytearray()
-            while True:
-                try:
-                    size = int(self._line().split(b";")[0], 16)
-                except ValueError:
-                    raise _bad("chunk size")
-                if size <= 0:
-                    break
-                body += self._exact(size, len(body))
-                if self._line():
-                    raise _bad("chunk end")
-            self._headers()
-            return body
-        if length is not None:
-            return self._exact(length)
-        if status in (204, 304):
-            return b""
-        # A body ended by a close cannot be told from a cut one.
-        raise _bad("no Content-Length")
 
 
 def _bad(what):
@@ -329,25 +326,21 @@ def _context(verify):
     # The shipped CA set: ca.der next to this module.
     source = __file__.rsplit("/", 1)[0] + "/ca.der" if verify is True else verify
     try:
-        _load(context, source)
+        rest = source
+        if isinstance(source, str):
+            # A file's DER certificates one at a time (mbedTLS on
+            # MicroPython takes one per call).
+            with open(source, "rb") as stream:
+                head = stream.read(4)
+                while head[:2] == b"\x30\x82":
+                    context.load_verify_locations(cadata=head + stream.read(head[2] << 8 | head[3]))
+                    head = stream.read(4)
+                rest = head + stream.read() or None
+        if rest is not None:
+            # PEM text, or DER bytes: rare, read by uonep.builders.
+            from .builders import certificates
+            certificates(context, rest)
     except (OSError, ValueError):
         raise CertificateError("cannot read the CA certificates of verify=%s" % (
             source if isinstance(source, str) else "<bytes>"))
     return context
-
-
-def _load(context, source):
-    """Load a file's DER certificates one at a time (mbedTLS on MicroPython
-    takes one per call); what is left, or bytes, is read by uonep.builders
-    (PEM text's blocks, or one DER certificate)."""
-    if isinstance(source, str):
-        with open(source, "rb") as stream:
-            head = stream.read(4)
-            while head[:2] == b"\x30\x82":
-                context.load_verify_locations(cadata=head + stream.read(head[2] << 8 | head[3]))
-                head = stream.read(4)
-            source = head + stream.read()
-            if not source:
-                return
-    from .builders import certificates
-    certificates(context, source)
