@@ -28,10 +28,14 @@ import errno
 import gc
 import select
 import socket
-import sys
 
 from .clock import ticks_diff, ticks_ms
 from .errors import CertificateError, OnepError, ProtocolError, TransportError
+
+try:
+    from micropython import const
+except ImportError:          # CPython
+    const = int  # type: ignore[assignment]
 
 MAX_LINE = 1024
 MAX_HEADERS = 32
@@ -39,11 +43,10 @@ MAX_HEADERS = 32
 # read of 800 points about 15 KB. An answer within it that the heap cannot
 # hold is a ProtocolError too.
 MAX_RESPONSE = 16384
-_MICROPYTHON = sys.implementation.name == "micropython"
 # CPython's "try again" errors of a nonblocking TLS socket (SSLWantReadError,
 # SSLWantWriteError); MicroPython returns None instead.
-_READ_AGAIN = 2
-_WRITE_AGAIN = 3
+_READ_AGAIN = const(2)
+_WRITE_AGAIN = const(3)
 
 
 class Response:
@@ -146,13 +149,14 @@ class HTTP:
             self._socket = connection = _context(self.verify).wrap_socket(
                 connection, server_hostname=host, do_handshake_on_connect=False)
             self._poller.register(connection)
-        # Nonblocking: MicroPython returns None where CPython raises.
-        if _MICROPYTHON:
-            self._input, self._output = connection.readinto, connection.write
-        else:
-            # CPython only (the ESP32 stubs rightly lack recv_into).
+        # Nonblocking, MicroPython's readinto and write return None where
+        # CPython's recv_into and send raise (its sockets lack the former,
+        # MicroPython's and the ESP32 stubs the latter).
+        if hasattr(connection, "recv_into"):
             self._input = connection.recv_into  # type: ignore[attr-defined]
             self._output = connection.send
+        else:
+            self._input, self._output = connection.readinto, connection.write
         self.connections += 1
 
     def _transfer(self, buffer, reading):
