@@ -17,7 +17,7 @@ import json
 
 from .errors import (AuthError, CallError, HTTPError, OnepError, ProtocolError, RecordBatchError,
                      RequestError, ServerError, ValidationError)
-from .rpc import MAX_DEPTH, _shallow, auth as _auth, check_key, dumps as _dumps, is_hex40, resource, timestamp, value
+from .rpc import MAX_DEPTH, auth as _auth, check_key, dumps as _dumps, is_hex40, resource, timestamp, value
 
 SORTS = ("asc", "desc")
 SELECTIONS = ("all", "givenwindow", "autowindow")
@@ -225,9 +225,13 @@ def dumps(item):
 
 
 def shallow(body):
-    """uonep.rpc's nesting check of a body (bytes) with many brackets:
-    whether it nests at most MAX_DEPTH arrays and objects, not counting
-    brackets in strings."""
+    """Whether the JSON text nests at most MAX_DEPTH arrays and objects:
+    deeper nesting would exhaust the parser's stack or heap. Brackets in
+    strings do not count; the byte loop runs only for bodies with many."""
+    if type(body) is str:
+        body = body.encode()
+    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
+        return True
     depth = 0
     quoted = escaped = False
     for byte in body:
@@ -288,7 +292,7 @@ def _load(body):
         raise ProtocolError("the answer body is a %s" % type(body).__name__)
     if not body.strip():
         return None
-    if not _shallow(body):
+    if not shallow(body):
         raise ProtocolError("the answer nests deeper than %d levels" % MAX_DEPTH)
     try:
         return json.loads(body)

@@ -103,9 +103,9 @@ def __getattr__(name):
     # sends recordbatches it encodes itself and calls none of them): the
     # data procedures (read, write ..., encode_request) in uonep.builders,
     # the management ones (create, info, listing, share ...) in uonep.admin.
-    # Never for a dunder: CPython asks for __path__ while builders imports
-    # from here.
-    if name[:2] == "__":
+    # Never for a private name: CPython asks for __path__ while builders
+    # imports from here.
+    if name[0] == "_":
         raise AttributeError(name)
     from . import builders
     if hasattr(builders, name):
@@ -172,16 +172,40 @@ def decode_response(status, body, calls, ids):
     HTTPError or ProtocolError when the answer fails as a whole."""
     # The common answers are read here: the list of a request's outcomes,
     # and an HTTP error without a JSON body. uonep.builders reads (and
-    # explains) the rest: refusals, partial recordbatches, broken answers.
-    if status == 200 and type(body) in (bytes, bytearray, str) and _shallow(body):
+    # explains) the rest: refusals, partial recordbatches, broken answers,
+    # and a body with more brackets than MAX_DEPTH (it counts the depth:
+    # deeper nesting would exhaust the parser's stack or heap).
+    if status == 200 and type(body) in (bytes, bytearray) and \
+            body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
         try:
             answer = json.loads(body)
         except Exception:
             answer = None
         if type(answer) is list:
-            results = _outcomes(answer, calls, ids)
-            if results:
-                return results
+            wanted = {}
+            for index, call_id in enumerate(ids):
+                if call_id is not None:
+                    wanted[call_id] = index
+            results = [None] * len(calls)
+            for entry in answer:
+                if type(entry) is not dict:
+                    break
+                call_id = entry.get("id")
+                outcome = entry.get("status")
+                # True == 1 and 1.0 == 1 in Python; only an id of the very
+                # same type matches, and each once.
+                index = wanted.pop(call_id, None) if type(call_id) in (int, str) else None
+                if index is None or type(outcome) is not str:
+                    break
+                if outcome == "ok":
+                    results[index] = entry.get("result")
+                else:
+                    error = entry.get("error")
+                    results[index] = CallError(calls[index][0], call_id, outcome,
+                                               error if type(error) is dict else None)
+            else:
+                if results and not wanted:
+                    return results
     elif status != 200 and (body is None or type(body) in (bytes, bytearray) and
                             b"{" not in body):
         if status in (401, 403):
@@ -189,44 +213,6 @@ def decode_response(status, body, calls, ids):
         raise HTTPError(status)
     from . import builders
     return builders.decode_response(status, body, calls, ids)
-
-
-def _outcomes(answer, calls, ids):
-    # The answer's outcome of each call, or None for anything unusual.
-    wanted = {}
-    for index, call_id in enumerate(ids):
-        if call_id is not None:
-            wanted[call_id] = index
-    results = [None] * len(calls)
-    for entry in answer:
-        if type(entry) is not dict:
-            return None
-        call_id = entry.get("id")
-        status = entry.get("status")
-        # True == 1 and 1.0 == 1 in Python; only an id of the very same type
-        # matches, and each once.
-        index = wanted.pop(call_id, None) if type(call_id) in (int, str) else None
-        if index is None or type(status) is not str:
-            return None
-        if status == "ok":
-            results[index] = entry.get("result")
-        else:
-            error = entry.get("error")
-            results[index] = CallError(calls[index][0], call_id, status,
-                                       error if type(error) is dict else None)
-    return None if wanted else results
-
-
-def _shallow(body):
-    """Whether the JSON text nests at most MAX_DEPTH arrays and objects:
-    deeper nesting would exhaust the parser's stack or heap. Counting the
-    brackets answers for nearly every body; uonep.builders counts depth."""
-    if type(body) is str:
-        body = body.encode()
-    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
-        return True
-    from . import builders
-    return builders.shallow(body)
 
 
 if sys.implementation.name != "micropython":
