@@ -72,8 +72,8 @@ class HTTP:
         self._rest = b""
 
     def request(self, method, url, data=None, headers=None, timeout=10):
-        self._started = ticks_ms()
-        self._budget = int(timeout * 1000)
+        # The deadline: when the request started, and its ms.
+        self._deadline = ticks_ms(), int(timeout * 1000)
         server, head, data = _message(method, url, data, headers)
         try:
             if self._socket and self._server != server:
@@ -180,17 +180,19 @@ class HTTP:
             self._wait(event)
 
     def _wait(self, event):
-        remaining = self._budget - ticks_diff(ticks_ms(), self._started)
+        started, budget = self._deadline
+        remaining = budget - ticks_diff(ticks_ms(), started)
         if remaining <= 0:
-            raise TransportError("no complete answer within %s s" % (self._budget / 1000))
+            raise TransportError("no complete answer within %s s" % (budget / 1000))
         self._poller.modify(self._socket, event)
         for _, events in self._poller.poll(remaining):
             return events
         return 0
 
-    def _send(self, parts, reused):
+    def _send(self, data, reused):
+        """Send the byte strings of data, in order."""
         sent = 0
-        for part in parts:
+        for part in data:
             view = memoryview(part)
             done = 0
             while done < len(part):
@@ -219,9 +221,9 @@ class HTTP:
         self._rest = rest[end + 1:]
         return rest[:end].strip()
 
-    def _exact(self, size, before=0):
-        """The next size bytes of the body, which has `before` bytes already."""
-        if before + size > self.max_response:
+    def _exact(self, size, offset=0):
+        """The next size bytes of the body, which has `offset` bytes already."""
+        if offset + size > self.max_response:
             raise _bad("over max_response, %d bytes" % self.max_response)
         body = bytearray(size)
         got = min(size, len(self._rest))
