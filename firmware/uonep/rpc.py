@@ -186,7 +186,7 @@ def decode_response(status, body, calls, ids):
             for index, call_id in enumerate(ids):
                 if call_id is not None:
                     wanted[call_id] = index
-            results = [None] * len(calls)
+            results = [None] * len(calls)  # type: list
             for entry in answer:
                 if type(entry) is not dict:
                     break
