@@ -9,15 +9,23 @@ this module.
 - The Client methods beyond the push (send, batch, read, write ...,
   content_*, data_*, and the management procedures of uonep.admin) and
   Batch: Client.__getattr__ finds them here.
-- The explanations of refused input (refusal) and the auth forms other
-  than a CIK alone.
+- The explanations of refused input (refusal, also of a bad server URL)
+  and the auth forms other than a CIK alone.
+- What uonep.rpc leaves to this module: the JSON of what a device never
+  sends (dumps: tuples, objects of other than one key, true, false,
+  null), and the reading of every answer but the common ones
+  (decode_response: refusals, partial recordbatches, broken answers, and
+  shallow, the depth count of a body with many brackets).
+- uonep.http's CA certificates given as PEM text or DER bytes
+  (certificates), and CPython's JSON string writer (host_text).
 """
 
 import json
 
 from .errors import (AuthError, CallError, HTTPError, OnepError, ProtocolError, RecordBatchError,
                      RequestError, ServerError, ValidationError)
-from .rpc import MAX_DEPTH, auth as _auth, check_key, dumps as _dumps, is_hex40, resource, timestamp, value
+from .rpc import (MAX_DEPTH, auth as _auth, check_key, dumps as _dumps, is_hex40, resource,
+                  timestamp, value)
 
 SORTS = ("asc", "desc")
 SELECTIONS = ("all", "givenwindow", "autowindow")

@@ -3,10 +3,12 @@
 Nothing here touches the network or the filesystem. This module holds what
 a sampling device runs: checking a CIK, a resource and a value, writing the
 JSON of a recordbatch request (encode_recordbatches, point_bytes, dumps)
-and reading the answer (decode_response). The builders of calls
+and reading the common answers (decode_response). The builders of calls
 (uonep.builders: read, write ..., encode_request; uonep.admin: create,
-info ...) and the explanations of refused input are loaded on first use;
-rpc.write, rpc.encode_request and friends still reach them.
+info ...), the explanations of refused input, the JSON of what a device
+never sends and the reading of the other answers (errors, refusals,
+broken answers) are loaded on first use; rpc.write, rpc.encode_request
+and friends still reach them.
 
 The body is byte-identical under MicroPython and CPython: object keys are
 written sorted, and strings and numbers are escaped the same way on both.
