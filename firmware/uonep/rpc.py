@@ -107,7 +107,7 @@ def __getattr__(name):
     # the management ones (create, info, listing, share ...) in uonep.admin.
     # Never for a private name: CPython asks for __path__ while builders
     # imports from here.
-    if name[0] == "_":
+    if name[:1] == "_":
         raise AttributeError(name)
     from . import builders
     if hasattr(builders, name):
