@@ -31,15 +31,11 @@ MAX_DEPTH = 32
 _text = json.dumps
 
 
-def _refuse(what, item, name=None):
-    # The explanation of refused input lives with the builders: bad input
-    # is rare on a device, and its messages are bytes a board keeps loaded.
-    from .builders import refusal
-    return refusal(what, item, name)
-
-
 # -- input checks -------------------------------------------------------------
 
+# The explanation of refused input (builders.refusal) lives with the
+# builders: bad input is rare on a device, and its messages are bytes a
+# board would keep loaded.
 def is_hex40(text):
     """True for a well-formed CIK, RID or share code: 40 lowercase hex digits."""
     if not isinstance(text, str) or len(text) != 40:
@@ -54,7 +50,8 @@ def check_key(text, what):
     """Refuse a CIK/RID/code that is not 40 lowercase hex characters. The value
     itself is never quoted: it may be a secret."""
     if not is_hex40(text):
-        raise _refuse("key", text, what)
+        from .builders import refusal
+        raise refusal("key", text, what)
     return text
 
 
@@ -68,7 +65,8 @@ def resource(spec):
             return {"alias": spec}
     elif isinstance(spec, dict) and len(spec) == 1 and isinstance(spec.get("alias"), str):
         return {"alias": spec["alias"]}
-    raise _refuse("resource", spec)
+    from .builders import refusal
+    raise refusal("resource", spec)
 
 
 def value(item):
@@ -79,7 +77,8 @@ def value(item):
     if kind is str or kind is float and item - item == 0.0 or kind is int and \
             -_LIMIT <= item < _LIMIT:
         return item
-    raise _refuse("value", item)
+    from .builders import refusal
+    raise refusal("value", item)
 
 
 def timestamp(item):
@@ -87,7 +86,8 @@ def timestamp(item):
     if type(item) is float and item - item == 0.0:
         item = int(item)
     if type(item) is not int or not -_LIMIT <= item < _LIMIT:
-        raise _refuse("timestamp", item)
+        from .builders import refusal
+        raise refusal("timestamp", item)
     return item
 
 
