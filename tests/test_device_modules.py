@@ -42,6 +42,18 @@ loaded = sorted(name for name in sys.modules if name.startswith("uonep"))
 host = [] if sys.implementation.name == "micropython" else ["uonep.builders"]
 assert loaded == ["uonep"] + host + ["uonep.client", "uonep.errors", "uonep.rpc",
                                      "uonep.transport"], loaded
+
+# A gateway's error page and a refused CIK are read without the builders too.
+from uonep.errors import AuthError, HTTPError
+for status, page, kind in ((503, b"<html>busy</html>", HTTPError), (401, b"", AuthError)):
+    Answer.status_code, Answer.content = status, page
+    try:
+        client.send_recordbatches([("temp", b"[1,2.5]")])
+    except kind:
+        pass
+    else:
+        raise AssertionError("no %s for HTTP %d" % (kind.__name__, status))
+assert loaded == sorted(name for name in sys.modules if name.startswith("uonep")), loaded
 print("device ok")
 
 # The rest of the API, loaded on first use.
