@@ -150,8 +150,9 @@ class HTTP:
                 connection, server_hostname=host, do_handshake_on_connect=False)
             self._poller.register(connection)
         # Nonblocking, MicroPython's readinto and write return None where
-        # CPython's recv_into and send raise (its sockets lack the former,
-        # MicroPython's and the ESP32 stubs the latter).
+        # CPython's recv_into and send raise; _transfer takes both. CPython's
+        # sockets lack readinto; MicroPython's plain ones lack recv_into (its
+        # TLS ones built with DTLS have it, as readinto and a write, alike).
         if hasattr(connection, "recv_into"):
             self._input = connection.recv_into  # type: ignore[attr-defined]
             self._output = connection.send
