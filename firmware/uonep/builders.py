@@ -23,9 +23,9 @@ this module.
 import json
 
 from .errors import (AuthError, CallError, HTTPError, OnepError, ProtocolError, RecordBatchError,
-                     RequestError, ServerError, ValidationError)
-from .rpc import (MAX_DEPTH, auth as _auth, check_key, dumps as _dumps, is_hex40, resource,
-                  timestamp, value)
+                     ValidationError)
+from .rpc import (MAX_DEPTH, _request_error as request_error, auth as _auth, check_key,
+                  dumps as _dumps, is_hex40, resource, timestamp, value)
 
 SORTS = ("asc", "desc")
 SELECTIONS = ("all", "givenwindow", "autowindow")
@@ -327,12 +327,7 @@ def _request_error(answer):
     error = answer.get("error")
     if type(error) is not dict:
         raise ProtocolError("a JSON object answer without an error object")
-    code = error.get("code")
-    message = error.get("message")
-    context = error.get("context")
-    kind = AuthError if code == 401 else ServerError if code == 500 else RequestError
-    return kind(code, message if type(message) is str else "",
-                context if type(context) is str else None)
+    return request_error(error)
 
 
 def _outcome(entry, procedure, call_id):

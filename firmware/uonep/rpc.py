@@ -17,7 +17,7 @@ written sorted, and strings and numbers are escaped the same way on both.
 import json
 import sys
 
-from .errors import AuthError, CallError, HTTPError
+from .errors import AuthError, CallError, HTTPError, RecordBatchError, RequestError, ServerError
 
 PATH = "/onep:v1/rpc/process"
 CONTENT_TYPE = "application/json; charset=utf-8"
@@ -172,17 +172,21 @@ def decode_response(status, body, calls, ids):
     procedure returns nothing or the call had no id), or a CallError instance
     for a call that failed. Raises RequestError/AuthError/ServerError,
     HTTPError or ProtocolError when the answer fails as a whole."""
-    # The common answers are read here: the list of a request's outcomes,
-    # and an HTTP error without a JSON body. uonep.builders reads (and
-    # explains) the rest: refusals, partial recordbatches, broken answers,
-    # and a body with more brackets than MAX_DEPTH (it counts the depth:
-    # deeper nesting would exhaust the parser's stack or heap).
+    # The answers a device meets are read here: the list of a request's
+    # outcomes (partial recordbatches too), a request refused as a whole
+    # (a revoked CIK, a server failure), an HTTP error without a JSON body.
+    # uonep.builders reads (and explains) the rest: broken answers, a JSON
+    # error with an HTTP error, and a body with more brackets than MAX_DEPTH
+    # (it counts the depth: deeper nesting would exhaust the parser's stack
+    # or heap).
     if status == 200 and type(body) in (bytes, bytearray) and \
             body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
         try:
             answer = json.loads(body)
         except Exception:
             answer = None
+        if type(answer) is dict and type(answer.get("error")) is dict:
+            raise _request_error(answer["error"])
         if type(answer) is list:
             wanted = {}
             for index, call_id in enumerate(ids):
@@ -197,14 +201,26 @@ def decode_response(status, body, calls, ids):
                 # True == 1 and 1.0 == 1 in Python; only an id of the very
                 # same type matches, and each once.
                 index = wanted.pop(call_id, None) if type(call_id) in (int, str) else None
-                if index is None or type(outcome) is not str:
+                if index is None:
                     break
                 if outcome == "ok":
                     results[index] = entry.get("result")
-                else:
+                elif type(outcome) is str:
                     error = entry.get("error")
                     results[index] = CallError(calls[index][0], call_id, outcome,
                                                error if type(error) is dict else None)
+                elif type(outcome) is list:
+                    # A partial recordbatch: each refused point is
+                    # [timestamp, reason].
+                    for point in outcome:
+                        if type(point) is not list or len(point) != 2:
+                            break
+                    else:
+                        results[index] = RecordBatchError(calls[index][0], call_id, outcome)
+                        continue
+                    break
+                else:
+                    break
             else:
                 if results and not wanted:
                     return results
@@ -215,6 +231,16 @@ def decode_response(status, body, calls, ids):
         raise HTTPError(status)
     from . import builders
     return builders.decode_response(status, body, calls, ids)
+
+
+def _request_error(error):
+    # The RequestError (AuthError, ServerError) of an answer's error object.
+    code = error.get("code")
+    message = error.get("message")
+    context = error.get("context")
+    kind = AuthError if code == 401 else ServerError if code == 500 else RequestError
+    return kind(code, message if type(message) is str else "",
+                context if type(context) is str else None)
 
 
 if sys.implementation.name != "micropython":
