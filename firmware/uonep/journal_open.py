@@ -6,24 +6,60 @@ code does not sit in the heap between boots (see uonep.journal)."""
 import os
 import struct
 
-from .errors import JournalError
-from .journal import (_STATE, _STATE_SIZE, BLOCK, RING, VERSION, _crc, _frames, _names,
-                      _slot, read_into)
+from .errors import JournalError, ValidationError
+from .journal import _STATE, BLOCK, RING, VERSION, _crc, _frames, _slot
 
 PIECE = 256                  # bytes of the dead-letter store read at a time
 
 
-def open_journal(journal, capacity):
-    """Open journal (its path, policy and dead_bytes set) at capacity."""
+def open_journal(journal, path, capacity, policy, dead_bytes):
+    """Open a journal at path (see Journal), then let go of this module's
+    and journal_rare's code: they are imported again when needed."""
+    if policy not in ("drop_oldest", "refuse") or type(dead_bytes) is not int or \
+            dead_bytes < 1024 or capacity != "auto" and (type(capacity) is not int or
+                                                        capacity < 512):
+        raise ValidationError('journal: policy "drop_oldest" or "refuse", capacity_bytes '
+                              '"auto" or 512 and up, dead_bytes 1024 and up')
+    journal.path = path.rstrip("/") or "/"
+    journal.policy = policy
+    journal.dead_bytes = dead_bytes
+    journal.capacity = journal._changes = 0
+    journal._acked = journal._start = journal._head = journal._first = journal._next = 0
+    journal._end = [-1, 0]
+    journal._generation = journal._dropped = journal._corrupt = journal._dead_dropped = 0
+    journal._corrupt_through = journal._pending = journal._pending_bytes = 0
+    journal._committed = journal._dead = journal._dead_size = 0
+    journal._dirty = False
+    journal._memo = [[-1] * 6, [-1] * 6]
+    _open(journal, capacity)
+    import sys
+    for name in ("journal_open", "journal_rare"):
+        if sys.modules.pop("uonep." + name, None) is not None:
+            try:
+                delattr(sys.modules["uonep"], name)
+            except (KeyError, AttributeError):
+                pass
+
+
+def names(path):
+    """The names in a folder (os.ilistdir where there is one: no list)."""
+    if hasattr(os, "ilistdir"):
+        for entry in os.ilistdir(path):
+            yield entry[0]
+    else:
+        yield from os.listdir(path)
+
+
+def _open(journal, capacity):
     state = _read_state(journal)
     fresh = False
     if state is None:       # new, of format 1, or its ack state lost
         from .journal_rare import prepare
         fresh = prepare(journal, capacity)
         if fresh is None:
-            return open_journal(journal, capacity)
+            return _open(journal, capacity)
     first = last = -1
-    for name in _names(journal._file("s")):
+    for name in names(journal._file("s")):
         if name.isdigit():
             number = int(name)
             first = number if first < 0 else min(first, number)
@@ -65,6 +101,27 @@ def open_journal(journal, capacity):
         journal._dead += 1
 
 
+def read(journal, name):
+    """A file's bytes, or None when it cannot be read."""
+    try:
+        with open(journal._file(name), "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def read_slot(journal, seq):
+    """(the sequence number of the frame in the ring file of seq, -1 when
+    damaged, -2 when missing; its bytes)."""
+    data = read(journal, _slot(seq))
+    if data is None:
+        return -2, data
+    if len(data) < 10 or data[4] != len(data) or \
+            _crc(data[4:]) != struct.unpack_from("<I", data)[0]:
+        return -1, data
+    return struct.unpack_from("<I", data, 5)[0], data
+
+
 def letters(journal, buffer):
     """The start of each valid dead letter in the store (file d), oldest
     first, skipping damage. The store is read into buffer a piece at a
@@ -73,14 +130,13 @@ def letters(journal, buffer):
     be rewritten between steps (what is yielded then is not defined, but
     nothing breaks)."""
     view = memoryview(buffer)
-    name = journal._file("d")
     head = bytearray(12)            # a letter's lengths and crc32, the crc32 found
     lengths = memoryview(head)[0:4]
     at = base = length = 0          # buffer holds the bytes [base, base + length)
     while True:
         if at < base or at + 10 > base + length:
             base = at
-            length = read_into(name, buffer, at)
+            length = journal._read_into("d", buffer, at)
             if length < 10:
                 return
         index = at - base
@@ -99,7 +155,7 @@ def letters(journal, buffer):
                 if length < len(buffer):
                     break           # the file ends before the letter does
                 base = offset
-                length = read_into(name, buffer, offset)
+                length = journal._read_into("d", buffer, offset)
                 if not length:
                     break
             stop = min(end, base + length)
@@ -120,7 +176,7 @@ def _size(journal, capacity):
     """Set journal.capacity: the one found for this figure before (file
     c), else sized now (uonep.journal_rare.size)."""
     asked = ("%s " % capacity).encode()
-    known = journal._read("c") or b""
+    known = read(journal, "c") or b""
     try:
         found = int(known[len(asked):]) if known.startswith(asked) else 0
         # (A damaged file: an "auto" capacity is whole blocks, another
@@ -137,8 +193,8 @@ def _size(journal, capacity):
 def _read_state(journal):
     best = None
     for name in ("s/a", "s/b"):
-        data = journal._read(name)
-        if data and len(data) == _STATE_SIZE and \
+        data = read(journal, name)
+        if data and len(data) == struct.calcsize(_STATE) + 4 and \
                 _crc(data[4:]) == struct.unpack_from("<I", data)[0]:
             fields = struct.unpack_from(_STATE, data, 4)
             if fields[0] != VERSION:
@@ -157,7 +213,7 @@ def _load_ring(journal, start):
     seq = start
     mirror = journal._mirror = bytearray()
     while seq < start + RING:
-        found = journal._read_slot(seq)
+        found, data = read_slot(journal, seq)
         if found == -2 or 0 <= found < seq:
             break                       # never written, or an older lap
         if found > seq:
@@ -169,7 +225,7 @@ def _load_ring(journal, start):
             # (With the ack state lost, acknowledged commits come too,
             # more than a block's worth maybe: the next commit packs
             # them, or drops them.)
-            mirror.extend(journal._buffer)
+            mirror.extend(data)
         seq += 1
     # Whole commits only: one cut short at the head (or damaged files
     # there) is counted, removed, and its sequence numbers used again.

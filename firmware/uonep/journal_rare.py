@@ -20,10 +20,11 @@ import os
 import struct
 
 from .errors import JournalError, JournalFullError
-from .journal import (_ENOSPC, BLOCK, GROUP as _RING_GROUP, OVERHEAD, RING, SHARE, VERSION,
-                      _crc, _frames, _names)
+from .journal import BLOCK, GROUP as _RING_GROUP, OVERHEAD, RING, VERSION, _crc, _frames
 
 GROUP = 16          # format 1 slot files per folder
+SHARE = 4           # "auto": (SHARE - 1) / SHARE of the room
+_ENOSPC = 28
 
 
 def _cause(error):
@@ -45,6 +46,51 @@ def failure(journal, error):
 def foreign(journal, version):
     return JournalError("journal at %s has format version %d; this uonep reads version %d"
                         % (journal.path, version, VERSION))
+
+
+def make_room(journal, count, framed, error):
+    """The ring cannot take count frames of framed bytes and packing it
+    failed (error) or is not done (None, a journal of the ring alone):
+    drop by the policy, or raise."""
+    if error is None and journal.policy == "refuse" or error is not None and (
+            error.args[0] != _ENOSPC or journal.policy == "refuse"):
+        raise failure(journal, error)
+    drop_ring(journal, count, framed)
+
+
+def recover(journal, name, error, folder):
+    """After writing file name failed with error: make its folder again
+    when it is gone and folder (returns False: it is made once), or make
+    room by the policy when out of space; else raise error."""
+    if error.args[0] == 2 and folder:    # ENOENT
+        makedirs(journal._file(name[0:name.find("/")]))
+        return False
+    if error.args[0] != _ENOSPC or journal.policy == "refuse" or journal._next <= journal._first:
+        raise error
+    drop_segment(journal)
+    return folder
+
+
+def drop_segment(journal):
+    """Drop the oldest segment: its pending commits are counted as dropped
+    (under "refuse", JournalFullError instead)."""
+    if journal.policy == "refuse":
+        raise failure(journal, None)
+    commits, total = count(journal, journal._head, journal._first + 1)
+    journal._advance(max(journal._acked, journal._segment_end(journal._first)), commits,
+                     commits, total)
+
+
+def count(journal, position, stop=None):
+    """(commits, payload bytes) from the ack point through position (in
+    the segments before stop, when given)."""
+    commits = total = 0
+    for last, _, begin, end in journal._records(False, stop):
+        if last > position:
+            break
+        commits += 1
+        total += end - begin
+    return commits, total
 
 
 def drop_ring(journal, count, framed):
@@ -82,9 +128,10 @@ def prepare(journal, capacity):
     """A journal without an ack state: True when it is new (made now),
     False when its state is lost, None when it was of format 1 (carried
     over, or the carrying over finished: open it again)."""
+    from .journal_open import names as listing
     path = journal.path
     try:
-        names = list(_names(path))
+        names = list(listing(path))
     except OSError:
         try:
             os.stat(path + ".v2")
@@ -132,10 +179,12 @@ def oldest(journal, ring=False):
     """The ack point when the state is lost: the oldest commit on flash
     (ring: in the ring, whose newest frame is a lap at most ahead)."""
     for number in range(journal._next if ring else journal._first, journal._next):
-        for seq, flags, _, _ in _frames(journal._read("s/%d" % number) or b""):
+        for seq, flags, _, _ in _frames(_read(journal._file("s/%d" % number)) or b""):
             if flags & 0x80:
                 return seq
-    found = [seq for seq in map(journal._read_slot, range(RING)) if seq >= 0] or [0]
+    from .journal_open import read_slot
+    found = [read_slot(journal, seq)[0] for seq in range(RING)]
+    found = [seq for seq in found if seq >= 0] or [0]
     return max(min(found), max(found) + 1 - RING)
 
 
@@ -210,7 +259,7 @@ def trim_dead(journal, size):
     try:
         os.rename(journal._file("d~"), journal._file("d"))
     except OSError as error:
-        raise journal._failure(error)
+        raise failure(journal, error)
     journal._dead -= dropped
     journal._dead_size = total - start
     journal._dead_dropped += dropped
@@ -366,8 +415,9 @@ def _copy(source, target):
 
 
 def _remove_tree(path):
+    from .journal_open import names as listing
     try:
-        names = list(_names(path))
+        names = list(listing(path))
     except OSError:
         return
     for name in names:

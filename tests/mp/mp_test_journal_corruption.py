@@ -92,7 +92,7 @@ def _build(capacity, commits, ack_after, ack_index, rounds):
     # the segment that holds its sequence numbers.
     segments = {}
     for number in range(journal._first, journal._next):
-        for seq, _, _, _ in _segment_frames(journal._read("s/%d" % number)):
+        for seq, _, _, _ in _segment_frames(_read("s/%d" % number)):
             segments[seq] = "s/%d" % number
     pending = []
     for position, payload in journal.pending():
