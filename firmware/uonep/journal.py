@@ -94,7 +94,7 @@ import gc
 import os
 import struct
 
-from .errors import JournalError, ValidationError
+from .errors import JournalError
 
 try:
     from micropython import const
@@ -167,21 +167,15 @@ class Journal:
     # The ack state (format: "state")
     _generation: int
     _acked: int
-    _dropped: int
-    _corrupt: int
     _corrupt_through: int    # damage before this sequence number is counted
-    _dead_dropped: int
     _dirty: bool             # the state changed since it was written
-    _pending: int
-    _pending_bytes: int
-    _committed: int
-    _dead: int
+    _counts: dict            # what stats() reports of the commits (some in the state)
     _dead_size: int
     _memo: list              # the last two commits pending() yielded ("RAM")
 
     def __init__(self, path, capacity_bytes="auto", policy="drop_oldest", dead_bytes=8192):
-        from .journal_open import open_journal
-        open_journal(self, path, capacity_bytes, policy, dead_bytes)
+        from .journal_open import journal_open
+        journal_open(self, path, capacity_bytes, policy, dead_bytes)
         # Opening leaves garbage (and its code, let go of) all over a small
         # heap; a small mirror is allocated again once that is collected,
         # low down (a large one stays: moving it would need it twice).
@@ -214,9 +208,10 @@ class Journal:
             at = end
         self._mirror.extend(frames)
         self._head += count
-        self._pending += 1
-        self._pending_bytes += size
-        self._committed += 1
+        counts = self._counts
+        counts["pending"] += 1
+        counts["pending_bytes"] += size
+        counts["committed"] += 1
 
     def pending(self):
         """Yield (position, payload) for every pending commit, oldest first.
@@ -248,15 +243,11 @@ class Journal:
     def dead_letters(self):
         """Yield (payload, reason) for every dead letter, oldest first."""
         self._check()
-        from .journal_rare import read_letters
-        return read_letters(self)
+        from .journal_rare import dead_letters
+        return dead_letters(self)
 
     def stats(self):
-        return {"pending": self._pending, "pending_bytes": self._pending_bytes,
-                "dropped": self._dropped, "corrupt": self._corrupt,
-                "dead_lettered": self._dead, "dead_dropped": self._dead_dropped,
-                "committed": self._committed, "capacity": self.capacity,
-                "segments": self._next - self._first}
+        return dict(self._counts, capacity=self.capacity, segments=self._next - self._first)
 
     def close(self):
         if self._mirror is not None and self._dirty:
@@ -388,7 +379,7 @@ class Journal:
         (runs are noticed in order of sequence number)."""
         if end > self._corrupt_through:
             if start > self._corrupt_through:     # not the run counted last
-                self._corrupt += 1
+                self._counts["corrupt"] += 1
             self._corrupt_through = end
             self._dirty = True
 
@@ -434,16 +425,17 @@ class Journal:
         `dropped` of them to make room: durably first, then the mirror and
         the segments."""
         before = self._acked
+        counts = self._counts
         self._acked = acked
-        self._dropped += dropped
+        counts["dropped"] += dropped
         try:
             self._write_state()
         except JournalError:
             self._acked = before
-            self._dropped -= dropped
+            counts["dropped"] -= dropped
             raise
-        self._pending = max(0, self._pending - commits)
-        self._pending_bytes = max(0, self._pending_bytes - total)
+        counts["pending"] = max(0, counts["pending"] - commits)
+        counts["pending_bytes"] = max(0, counts["pending_bytes"] - total)
         for memo in self._memo:
             memo[0] = -1
         self._start = max(self._start, acked)
@@ -532,15 +524,15 @@ class Journal:
         """Write the ack state into the file not written last."""
         self._generation = (self._generation + 1) & 0xFFFF
         data = bytearray(_STATE_SIZE)
+        counts = self._counts
         struct.pack_into(_STATE, data, 4, VERSION, self._generation, self._acked,
-                         self._dropped, self._corrupt, self._corrupt_through,
-                         self._dead_dropped)
+                         counts["dropped"], counts["corrupt"], self._corrupt_through,
+                         counts["dead_dropped"])
         struct.pack_into("<I", data, 0, _crc(memoryview(data)[4:]))
         self._store("s/" + "ab"[self._generation & 1], data)
         self._dirty = False
 
     def _check(self, payload=b""):
-        if self._mirror is None:
-            raise JournalError("the journal at %s is closed" % self.path)
-        if not isinstance(payload, (bytes, bytearray, memoryview)):
-            raise ValidationError("a journal payload must be bytes")
+        if self._mirror is None or not isinstance(payload, (bytes, bytearray, memoryview)):
+            from .journal_rare import misuse
+            raise misuse(self)

@@ -12,7 +12,7 @@ from .journal import _STATE, BLOCK, RING, VERSION, _crc, _frames, _slot
 PIECE = 256                  # bytes of the dead-letter store read at a time
 
 
-def open_journal(journal, path, capacity, policy, dead_bytes):
+def journal_open(journal, path, capacity, policy, dead_bytes):
     """Open a journal at path (see Journal), then let go of this module's
     and journal_rare's code: they are imported again when needed."""
     if policy not in ("drop_oldest", "refuse") or type(dead_bytes) is not int or \
@@ -26,9 +26,9 @@ def open_journal(journal, path, capacity, policy, dead_bytes):
     journal.capacity = journal._changes = 0
     journal._acked = journal._start = journal._head = journal._first = journal._next = 0
     journal._end = [-1, 0]
-    journal._generation = journal._dropped = journal._corrupt = journal._dead_dropped = 0
-    journal._corrupt_through = journal._pending = journal._pending_bytes = 0
-    journal._committed = journal._dead = journal._dead_size = 0
+    journal._generation = journal._corrupt_through = journal._dead_size = 0
+    journal._counts = {"pending": 0, "pending_bytes": 0, "dropped": 0, "corrupt": 0,
+                       "dead_lettered": 0, "dead_dropped": 0, "committed": 0}
     journal._dirty = False
     journal._memo = [[-1] * 6, [-1] * 6]
     _open(journal, capacity)
@@ -81,9 +81,10 @@ def _open(journal, capacity):
     _load_ring(journal, max(journal._acked, packed))
     if state is None:
         journal._write_state()
+    counts = journal._counts
     for _, _, begin, end in journal._records(False):
-        journal._pending += 1
-        journal._pending_bytes += end - begin
+        counts["pending"] += 1
+        counts["pending_bytes"] += end - begin
     journal._reclaim()
     if journal._dirty:
         try:
@@ -98,7 +99,7 @@ def _open(journal, capacity):
     except OSError:
         return          # no dead letters
     for _ in letters(journal, bytearray(PIECE)):
-        journal._dead += 1
+        counts["dead_lettered"] += 1
 
 
 def read(journal, name):
@@ -203,8 +204,9 @@ def _read_state(journal):
             if best is None or (fields[1] - best[1]) & 0xFFFF < 0x8000:
                 best = fields
     if best:
-        (_, journal._generation, journal._acked, journal._dropped, journal._corrupt,
-         journal._corrupt_through, journal._dead_dropped) = best
+        counts = journal._counts
+        (_, journal._generation, journal._acked, counts["dropped"], counts["corrupt"],
+         journal._corrupt_through, counts["dead_dropped"]) = best
     return best
 
 

@@ -19,7 +19,7 @@ is lost and nothing is delivered twice.
 import os
 import struct
 
-from .errors import JournalError, JournalFullError
+from .errors import JournalError, JournalFullError, ValidationError
 from .journal import BLOCK, GROUP as _RING_GROUP, OVERHEAD, RING, VERSION, _crc, _frames
 
 GROUP = 16          # format 1 slot files per folder
@@ -39,8 +39,16 @@ def failure(journal, error):
     is full and its policy is "refuse")."""
     if error is None or error.args[0] == _ENOSPC and journal.policy == "refuse":
         return JournalFullError("journal full at %s: %d commits pending%s" % (
-            journal.path, journal._pending, "" if error is None else "; " + _cause(error)))
+            journal.path, journal._counts["pending"], "" if error is None else "; " + _cause(error)))
     return JournalError("cannot write the journal at %s: %s" % (journal.path, _cause(error)))
+
+
+def misuse(journal):
+    """The error for a call on a closed journal, or else with a payload
+    that is not bytes."""
+    if journal._mirror is None:
+        return JournalError("the journal at %s is closed" % journal.path)
+    return ValidationError("a journal payload must be bytes")
 
 
 def foreign(journal, version):
@@ -188,7 +196,7 @@ def oldest(journal, ring=False):
     return max(min(found), max(found) + 1 - RING)
 
 
-def read_letters(journal):
+def dead_letters(journal):
     """(payload, reason) of each valid dead letter, oldest first, one letter
     in RAM at a time."""
     from .journal_open import PIECE, letters
@@ -230,7 +238,7 @@ def dead_letter(journal, payload, reason):
     if journal._dead_size + len(letter) > journal.dead_bytes:
         trim_dead(journal, len(letter))
     journal._store("d", letter, "ab")
-    journal._dead += 1
+    journal._counts["dead_lettered"] += 1
     journal._dead_size += len(letter)
 
 
@@ -260,9 +268,9 @@ def trim_dead(journal, size):
         os.rename(journal._file("d~"), journal._file("d"))
     except OSError as error:
         raise failure(journal, error)
-    journal._dead -= dropped
+    journal._counts["dead_lettered"] -= dropped
     journal._dead_size = total - start
-    journal._dead_dropped += dropped
+    journal._counts["dead_dropped"] += dropped
     journal._write_state()
 
 
@@ -288,7 +296,7 @@ def migrate(path, capacity, policy, dead_bytes):
     journal = Journal(path + ".v2", capacity, policy, dead_bytes)
     for payload in _pending(path, slots, acked):
         journal.commit(_convert(payload))
-    journal._dropped += dropped
+    journal._counts["dropped"] += dropped
     journal._dirty = True
     journal.close()
     try:
