@@ -128,21 +128,6 @@ def _slot(seq):
     return "r%d/%d" % (slot // GROUP, slot % GROUP)
 
 
-def _frames(data, at=0, length=None):
-    """(seq, flags, data start, end) of each valid frame in data[at:length],
-    skipping damage."""
-    view = memoryview(data)
-    length = len(data) if length is None else length
-    while at + _HEAD <= length:
-        crc, size, seq, flags = struct.unpack_from("<IBIB", data, at)
-        end = at + size
-        if size < _HEAD or end > length or crc != _crc(view[at + 4:end]):
-            at += 1
-            continue
-        yield seq, flags, at + _HEAD, end
-        at = end
-
-
 class Journal:
     """Commits in a ring of small files packed into segments (see the module doc).
 
@@ -163,7 +148,8 @@ class Journal:
     _head: int
     _first: int              # segment files are [_first, _next)
     _next: int
-    _end: list               # [segment, its last sequence number + 1]
+    _end: list               # [segment, sequence number]: where a walk read to its end
+                             # of that segment reached (its last + 1, or the ack point)
     # The ack state (format: "state")
     _generation: int
     _acked: int
@@ -311,8 +297,7 @@ class Journal:
                     length = self._read_into(name, data, offset)
                 if at + _HEAD > length:
                     if not ring:
-                        # All of it read: what _segment_end would say (or
-                        # more, when it was all acknowledged).
+                        # All of it read (for _reclaim).
                         self._end[0], self._end[1] = number - 1, expected
                     break
                 size, seq, flags = unpack("<BIB", data, at + 4)
@@ -449,8 +434,15 @@ class Journal:
         self._reclaim()
 
     def _reclaim(self):
-        """Delete the segments acknowledged through."""
-        while self._next > self._first and self._segment_end(self._first) <= self._acked:
+        """Delete the segments acknowledged through (a walk of the oldest
+        tells where it ends)."""
+        end = self._end
+        while self._next > self._first:
+            if end[0] != self._first:
+                for _ in self._records(False, self._first + 1):
+                    pass
+            if end[1] > self._acked:
+                break
             self._remove("s/%d" % self._first)
             self._first += 1
 
@@ -467,23 +459,6 @@ class Journal:
                 return f.readinto(buffer)
         except OSError:
             return 0
-
-    def _segment_end(self, number):
-        """The sequence number after segment `number`'s last frame (0: none)."""
-        if self._end[0] != number:
-            end = offset = 0
-            data = bytearray(_CHUNK)     # a chunk at a time
-            while True:
-                length = self._read_into("s/%d" % number, data, offset)
-                for frame in _frames(data, 0, length):
-                    end = max(end, frame[0] + 1)
-                if length < _CHUNK:
-                    break
-                # Read on from where a frame the chunk's end cut may start
-                # (a frame read twice counts once).
-                offset += length - (_FRAME - 1)
-            self._end[0], self._end[1] = number, end
-        return self._end[1]
 
     def _remove(self, name):
         self._end[0] = -1

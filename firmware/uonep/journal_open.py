@@ -7,7 +7,7 @@ import os
 import struct
 
 from .errors import JournalError, ValidationError
-from .journal import _STATE, BLOCK, RING, VERSION, _crc, _frames, _slot
+from .journal import _STATE, BLOCK, DATA, RING, VERSION, _crc, _slot
 
 PIECE = 256                  # bytes of the dead-letter store read at a time
 
@@ -50,6 +50,36 @@ def names(path):
         yield from os.listdir(path)
 
 
+def frames(data, at=0, length=None):
+    """(seq, flags, data start, end) of each valid frame in data[at:length],
+    skipping damage."""
+    view = memoryview(data)
+    length = len(data) if length is None else length
+    while at + 10 <= length:
+        crc, size, seq, flags = struct.unpack_from("<IBIB", data, at)
+        end = at + size
+        if size < 10 or end > length or crc != _crc(view[at + 4:end]):
+            at += 1
+            continue
+        yield seq, flags, at + 10, end
+        at = end
+
+
+def segment_end(journal, number):
+    """The sequence number after segment `number`'s last frame (0: none)."""
+    end = offset = 0
+    data = bytearray(1024)       # a piece at a time
+    while True:
+        length = journal._read_into("s/%d" % number, data, offset)
+        for frame in frames(data, 0, length):
+            end = max(end, frame[0] + 1)
+        if length < len(data):
+            return end
+        # Read on from where a frame the piece's end cut may start (a
+        # frame, 10 + DATA bytes at most, read twice counts once).
+        offset += length - (10 + DATA - 1)
+
+
 def _open(journal, capacity):
     state = _read_state(journal)
     fresh = False
@@ -71,7 +101,7 @@ def _open(journal, capacity):
     # frame is a packing cut short: its frames are in the ring.
     packed = 0
     while journal._next > journal._first and not packed:
-        packed = journal._segment_end(journal._next - 1)
+        packed = segment_end(journal, journal._next - 1)
         if not packed:
             journal._next -= 1
             journal._remove("s/%d" % journal._next)
@@ -233,7 +263,7 @@ def _load_ring(journal, start):
     # there) is counted, removed, and its sequence numbers used again.
     journal._start = journal._head = start
     high = 0
-    for found, flags, _, end in _frames(mirror):
+    for found, flags, _, end in frames(mirror):
         if not flags & 0x7F:
             journal._head = found + 1
             high = end

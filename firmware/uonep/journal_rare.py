@@ -20,7 +20,7 @@ import os
 import struct
 
 from .errors import JournalError, JournalFullError, ValidationError
-from .journal import BLOCK, GROUP as _RING_GROUP, OVERHEAD, RING, VERSION, _crc, _frames
+from .journal import BLOCK, GROUP as _RING_GROUP, OVERHEAD, RING, VERSION, _crc
 
 GROUP = 16          # format 1 slot files per folder
 SHARE = 4           # "auto": (SHARE - 1) / SHARE of the room
@@ -85,8 +85,8 @@ def drop_segment(journal):
     if journal.policy == "refuse":
         raise failure(journal, None)
     commits, total = count(journal, journal._head, journal._first + 1)
-    journal._advance(max(journal._acked, journal._segment_end(journal._first)), commits,
-                     commits, total)
+    # That walk read the segment to its end: journal._end says where it ends.
+    journal._advance(journal._end[1], commits, commits, total)
 
 
 def count(journal, position, stop=None):
@@ -105,18 +105,21 @@ def drop_ring(journal, count, framed):
     """Drop the ring's oldest commits until count frames of framed bytes
     fit (a journal of the ring alone, or one the filesystem has no room
     for a segment of)."""
-    commits = total = low = 0
+    commits = total = low = at = 0
     start = journal._start
     mirror = journal._mirror
-    for seq, flags, begin, end in _frames(mirror):
+    # (The mirror's frames were checked when they were read.)
+    while at < len(mirror):
         if journal._head - start + count <= RING and \
                 len(mirror) - low + framed <= min(BLOCK - 4, journal.capacity):
             break
-        total += end - begin
-        if not flags & 0x7F:
+        size = mirror[at + 4]
+        total += size - 10
+        at += size
+        if not mirror[at - size + 9] & 0x7F:
             commits += 1
-            start = seq + 1
-            low = end
+            start = struct.unpack_from("<I", mirror, at - size + 5)[0] + 1
+            low = at
     journal._advance(start, commits, commits, total)
 
 
@@ -186,11 +189,11 @@ def size(journal, capacity):
 def oldest(journal, ring=False):
     """The ack point when the state is lost: the oldest commit on flash
     (ring: in the ring, whose newest frame is a lap at most ahead)."""
+    from .journal_open import frames, read_slot
     for number in range(journal._next if ring else journal._first, journal._next):
-        for seq, flags, _, _ in _frames(_read(journal._file("s/%d" % number)) or b""):
+        for seq, flags, _, _ in frames(_read(journal._file("s/%d" % number)) or b""):
             if flags & 0x80:
                 return seq
-    from .journal_open import read_slot
     found = [read_slot(journal, seq)[0] for seq in range(RING)]
     found = [seq for seq in found if seq >= 0] or [0]
     return max(min(found), max(found) + 1 - RING)

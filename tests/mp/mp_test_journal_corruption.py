@@ -16,7 +16,8 @@ import struct
 import campaign
 from flashsim import FlashSim, file_names, mount, xorshift
 from uonep.errors import JournalError
-from uonep.journal import DATA, Journal, _frames as _segment_frames, _slot
+from uonep.journal import DATA, Journal, _slot
+from uonep.journal_open import frames as _segment_frames
 
 HEAPSIZE = "16m"    # the simulated flash and its images live in the heap too
 BLOCKS = 48
