@@ -1,13 +1,15 @@
-"""Opening a journal: its ack state, its segments, its capacity, the ring
-read into the mirror, and the recovery from a cut short write. A boot's
+"""Opening a journal: its ack state, its segments, its capacity (sized
+and the folders made for a new journal), the ring read into the mirror,
+the recovery from a cut short write, the dead letters counted. A boot's
 job: Journal() imports this module and lets go of it once open, so its
-code does not sit in the heap between boots (see uonep.journal)."""
+code does not sit in the heap while the journal runs (see uonep.journal);
+a first boot does not load uonep.journal_rare either."""
 
 import os
 import struct
 
 from .errors import JournalError, ValidationError
-from .journal import _STATE, BLOCK, DATA, RING, VERSION, _crc, _slot
+from .journal import _STATE, BLOCK, DATA, GROUP, OVERHEAD, RING, VERSION, _crc, _slot
 
 PIECE = 256                  # bytes of the dead-letter store read at a time
 
@@ -84,8 +86,7 @@ def _open(journal, capacity):
     state = _read_state(journal)
     fresh = False
     if state is None:       # new, of format 1, or its ack state lost
-        from .journal_rare import prepare
-        fresh = prepare(journal, capacity)
+        fresh = _prepare(journal, capacity)
         if fresh is None:
             return _open(journal, capacity)
     first = last = -1
@@ -216,9 +217,74 @@ def _size(journal, capacity):
             raise ValueError
         journal.capacity = found
     except ValueError:
-        from .journal_rare import size
-        journal.capacity = size(journal, capacity)
+        journal.capacity = _sized(journal, capacity)
         journal._store("c", asked + str(journal.capacity).encode())
+
+
+def makedirs(path):
+    """Make path and its missing parents."""
+    at = 0
+    while at >= 0:
+        at = path.find("/", at + 1)
+        try:
+            os.mkdir(path if at < 0 else path[:at])
+        except OSError as error:
+            if error.args[0] != 17 and (at < 0 or error.args[0] == 28):   # EEXIST, ENOSPC
+                from .journal_rare import cause
+                raise JournalError("cannot make %s: %s" % (path, cause(error)))
+
+
+def _prepare(journal, capacity):
+    """A journal without an ack state: True when it is new (made now),
+    False when its state is lost, None when it was of format 1 (carried
+    over, or the carrying over finished: open it again)."""
+    from .journal_open import names as listing
+    path = journal.path
+    try:
+        found = list(names(path))
+    except OSError:
+        try:
+            os.stat(path + ".v2")
+        except OSError:
+            makedirs(path)
+            found = []
+        else:
+            from .journal_rare import finish
+            finish(path)                 # a carrying over cut short
+            return None
+    if [name for name in found if name in ("J", "A", "B", "D") or name.isdigit()]:
+        from .journal_rare import migrate
+        migrate(path, capacity, journal.policy, journal.dead_bytes)
+        return None
+    if "s" not in found:
+        for group in range(RING // GROUP):
+            makedirs(journal._file("r%d" % group))
+        makedirs(journal._file("s"))
+    return not found
+
+
+def _sized(journal, capacity):
+    """The capacity of a journal: as given, refused when the filesystem
+    cannot hold it; or "auto", three quarters of the room (the free
+    space and what the journal holds) less its folders, in whole blocks."""
+    room = None
+    try:
+        fs = os.statvfs(journal.path)
+        # LittleFS counts each folder's two blocks twice, so its free space
+        # may come out below zero (a 32-bit wrap): the journal's own folders
+        # and segments are added back as it counts them.
+        room = (fs[4] - (fs[4] >> 31 << 32) + journal._next - journal._first) * fs[1] + \
+            2 * OVERHEAD
+    except (AttributeError, OSError):
+        pass        # no statvfs (Windows): trust the caller
+    if capacity == "auto":
+        capacity = (1 << 22 if room is None else room) * 3 // 4 - OVERHEAD
+        return max(BLOCK, capacity // BLOCK * BLOCK)
+    if room is not None and capacity + OVERHEAD > room:
+        raise JournalError("journal capacity of %d bytes (and %d for its folders) does not "
+                           "fit the %d bytes free at %s" % (capacity, OVERHEAD, room,
+                                                            journal.path))
+    return capacity
 
 
 def _read_state(journal):

@@ -1,7 +1,8 @@
 """The journal's rare paths, imported only when one is taken (a sampling
-device does not load them): making a new journal, carrying a journal of
-format 1 over, finding the ack point of a journal whose ack state is lost,
-trimming a full dead-letter store, making a ring folder that is gone.
+device does not load them): carrying a journal of format 1 over, finding
+the ack point of a journal whose ack state is lost, the dead-letter store,
+making room by dropping, failed writes (out of space, a folder gone),
+errors, counting what a walk did not.
 
 Carrying over a journal of format 1 (uonep 0.1: a ring of slot files in
 group folders, header J, ack state A/B, dead letters D) is crash-safe in
@@ -20,14 +21,18 @@ import os
 import struct
 
 from .errors import JournalError, JournalFullError, ValidationError
-from .journal import BLOCK, GROUP as _RING_GROUP, OVERHEAD, RING, VERSION, _crc
+from .journal import BLOCK, RING, VERSION, _crc
 
-GROUP = 16          # format 1 slot files per folder
-SHARE = 4           # "auto": (SHARE - 1) / SHARE of the room
-_ENOSPC = 28
+try:
+    from micropython import const
+except ImportError:          # CPython
+    const = int  # type: ignore[assignment]
+
+_GROUP = const(16)           # format 1 slot files per folder
+_ENOSPC = const(28)
 
 
-def _cause(error):
+def cause(error):
     """An OSError, named (MicroPython has no name for ENOSPC)."""
     if error.args[0] == _ENOSPC:
         return "[Errno 28] ENOSPC, no space left on the filesystem"
@@ -39,8 +44,8 @@ def failure(journal, error):
     is full and its policy is "refuse")."""
     if error is None or error.args[0] == _ENOSPC and journal.policy == "refuse":
         return JournalFullError("journal full at %s: %d commits pending%s" % (
-            journal.path, journal._counts["pending"], "" if error is None else "; " + _cause(error)))
-    return JournalError("cannot write the journal at %s: %s" % (journal.path, _cause(error)))
+            journal.path, journal._counts["pending"], "" if error is None else "; " + cause(error)))
+    return JournalError("cannot write the journal at %s: %s" % (journal.path, cause(error)))
 
 
 def misuse(journal):
@@ -71,6 +76,7 @@ def recover(journal, name, error, folder):
     when it is gone and folder (returns False: it is made once), or make
     room by the policy when out of space; else raise error."""
     if error.args[0] == 2 and folder:    # ENOENT
+        from .journal_open import makedirs
         makedirs(journal._file(name[0:name.find("/")]))
         return False
     if error.args[0] != _ENOSPC or journal.policy == "refuse" or journal._next <= journal._first:
@@ -121,69 +127,6 @@ def drop_ring(journal, count, framed):
             start = struct.unpack_from("<I", mirror, at - size + 5)[0] + 1
             low = at
     journal._advance(start, commits, commits, total)
-
-
-def makedirs(path):
-    """Make path and its missing parents."""
-    at = 0
-    while at >= 0:
-        at = path.find("/", at + 1)
-        try:
-            os.mkdir(path if at < 0 else path[:at])
-        except OSError as error:
-            if error.args[0] != 17 and (at < 0 or error.args[0] == _ENOSPC):   # EEXIST
-                raise JournalError("cannot make %s: %s" % (path, _cause(error)))
-
-
-def prepare(journal, capacity):
-    """A journal without an ack state: True when it is new (made now),
-    False when its state is lost, None when it was of format 1 (carried
-    over, or the carrying over finished: open it again)."""
-    from .journal_open import names as listing
-    path = journal.path
-    try:
-        names = list(listing(path))
-    except OSError:
-        try:
-            os.stat(path + ".v2")
-        except OSError:
-            makedirs(path)
-            names = []
-        else:
-            finish(path)                 # a carrying over cut short
-            return None
-    if [name for name in names if name in ("J", "A", "B", "D") or name.isdigit()]:
-        migrate(path, capacity, journal.policy, journal.dead_bytes)
-        return None
-    if "s" not in names:
-        for group in range(RING // _RING_GROUP):
-            makedirs(journal._file("r%d" % group))
-        makedirs(journal._file("s"))
-    return not names
-
-
-def size(journal, capacity):
-    """The capacity of a journal: as given, refused when the filesystem
-    cannot hold it; or "auto", (SHARE - 1) / SHARE of the room (the free
-    space and what the journal holds) less its folders, in whole blocks."""
-    room = None
-    try:
-        fs = os.statvfs(journal.path)
-        # LittleFS counts each folder's two blocks twice, so its free space
-        # may come out below zero (a 32-bit wrap): the journal's own folders
-        # and segments are added back as it counts them.
-        room = (fs[4] - (fs[4] >> 31 << 32) + journal._next - journal._first) * fs[1] + \
-            2 * OVERHEAD
-    except (AttributeError, OSError):
-        pass        # no statvfs (Windows): trust the caller
-    if capacity == "auto":
-        capacity = (1 << 22 if room is None else room) * (SHARE - 1) // SHARE - OVERHEAD
-        return max(BLOCK, capacity // BLOCK * BLOCK)
-    if room is not None and capacity + OVERHEAD > room:
-        raise JournalError("journal capacity of %d bytes (and %d for its folders) does not "
-                           "fit the %d bytes free at %s" % (capacity, OVERHEAD, room,
-                                                            journal.path))
-    return capacity
 
 
 def oldest(journal, ring=False):
@@ -362,7 +305,7 @@ def _state(path):
         slots = 0
         for group in _numbers(path):
             for slot in _numbers("%s/%d" % (path, group)):
-                slots = max(slots, group * GROUP + slot + 1)
+                slots = max(slots, group * _GROUP + slot + 1)
     return slots, None, 0
 
 
@@ -376,7 +319,7 @@ def _numbers(folder):
 def _chunk(path, slots, sequence):
     """(seq, part, more, data) of the slot for sequence, or None."""
     slot = sequence % slots
-    data = _read("%s/%d/%d" % (path, slot // GROUP, slot % GROUP))
+    data = _read("%s/%d/%d" % (path, slot // _GROUP, slot % _GROUP))
     if not data or len(data) < 10 or len(data) > 128 or \
             _crc(data[4:]) != struct.unpack("<I", data[0:4])[0]:
         return None
