@@ -89,10 +89,10 @@ A journal of format 1 (uonep 0.1: a ring of slot files) is carried over at
 open, crash-safely; that and the other rare paths live in uonep.journal_rare.
 """
 
-import binascii
 import gc
 import os
 import struct
+from binascii import crc32
 
 from .errors import JournalError
 
@@ -119,12 +119,9 @@ _STATE = "<BHIIIII"
 _STATE_SIZE = const(27)      # with its crc32: 28 at most is one 64-byte write
 
 
-# (Unsigned on MicroPython and CPython 3 alike.)
-_crc = binascii.crc32
-
-
-def _slot(seq):
-    slot = seq % RING
+def _slot(number):
+    """The ring file of sequence number `number`."""
+    slot = number % RING
     return "r%d/%d" % (slot // GROUP, slot % GROUP)
 
 
@@ -189,7 +186,7 @@ class Journal:
             struct.pack_into("<BIB", frames, at + 4, end - at, self._head + part,
                              (0 if part else _FIRST) | (count - 1 - part))
             frames[at + _HEAD:end] = source[offset:offset + end - at - _HEAD]
-            struct.pack_into("<I", frames, at, _crc(view[at + 4:end]))
+            struct.pack_into("<I", frames, at, crc32(view[at + 4:end]))
             self._store(_slot(self._head + part), view[at:end])
             at = end
         self._mirror.extend(frames)
@@ -218,7 +215,15 @@ class Journal:
         if position >= self._head:
             raise JournalError("no commit at position %d" % position)
         if position >= self._acked:
-            self._advance(position + 1, 0, *self._count(position))
+            # The counts of the walk's memo (see "RAM"), or counted again.
+            counted = None
+            for memo in self._memo:
+                if memo[0] == self._acked and memo[1] == position:
+                    counted = memo[2], memo[3]
+            if counted is None:
+                from .journal_rare import count
+                counted = count(self, position)
+            self._advance(position + 1, 0, *counted)
 
     def dead_letter(self, payload, reason):
         """Keep payload with a reason in the dead-letter store, durably."""
@@ -305,7 +310,7 @@ class Journal:
                 # Each frame of a segment is checked as it is read (its
                 # crc32 over the whole would need the whole in RAM).
                 if not ring and (size < _HEAD or end > length or unpack(
-                        "<I", data, at)[0] != _crc(view[at + 4:end])):
+                        "<I", data, at)[0] != crc32(view[at + 4:end])):
                     at += 1                  # damage: look for the next frame
                     continue
                 begin = at + _HEAD
@@ -368,19 +373,11 @@ class Journal:
             self._corrupt_through = end
             self._dirty = True
 
-    def _count(self, position):
-        """(commits, payload bytes) from the ack point through position."""
-        for memo in self._memo:
-            if memo[0] == self._acked and memo[1] == position:
-                return memo[2], memo[3]
-        from .journal_rare import count
-        return count(self, position)
-
     # -- making room ------------------------------------------------------------
-    def _room(self, count, framed):
-        """Make the ring take `count` frames of `framed` bytes in all."""
+    def _room(self, count, size):
+        """Make the ring take `count` frames of `size` bytes in all."""
         while self._head - self._start + count > RING or \
-                len(self._mirror) + framed > min(_SPACE, self.capacity):
+                len(self._mirror) + size > min(_SPACE, self.capacity):
             error = None
             if self.capacity >= 2 * BLOCK:
                 try:
@@ -389,7 +386,7 @@ class Journal:
                 except OSError as failed:
                     error = failed
             from .journal_rare import make_room
-            make_room(self, count, framed, error)
+            make_room(self, count, size, error)
 
     def _pack(self):
         """Write the ring's pending frames as the next segment file."""
@@ -399,19 +396,19 @@ class Journal:
         self._end[0] = -1
         frames = self._mirror
         # Its crc32 written after it: no block-sized copy of the frames.
-        self._write("s/%d" % self._next, frames, "wb", struct.pack("<I", _crc(frames)))
+        self._write("s/%d" % self._next, frames, "wb", struct.pack("<I", crc32(frames)))
         self._next += 1
         self._start = self._head
         frames[0:] = b""
         self._changes += 1
 
-    def _advance(self, acked, dropped, commits, total):
-        """Move the ack point past `commits` commits of `total` bytes,
+    def _advance(self, start, dropped, commits, total):
+        """Move the ack point to start, past `commits` commits of `total` bytes,
         `dropped` of them to make room: durably first, then the mirror and
         the segments."""
         before = self._acked
         counts = self._counts
-        self._acked = acked
+        self._acked = start
         counts["dropped"] += dropped
         try:
             self._write_state()
@@ -423,10 +420,10 @@ class Journal:
         counts["pending_bytes"] = max(0, counts["pending_bytes"] - total)
         for memo in self._memo:
             memo[0] = -1
-        self._start = max(self._start, acked)
+        self._start = max(self._start, start)
         mirror = self._mirror
-        at = len(mirror) if acked >= self._head else 0
-        while at < len(mirror) and struct.unpack_from("<I", mirror, at + 5)[0] < acked:
+        at = len(mirror) if start >= self._head else 0
+        while at < len(mirror) and struct.unpack_from("<I", mirror, at + 5)[0] < start:
             at += mirror[at + 4]
         if at:
             mirror[0:at] = b""
@@ -448,14 +445,14 @@ class Journal:
 
     # -- files --------------------------------------------------------------------
     def _file(self, name):
-        return "%s/%s" % (self.path, name)
+        return self.path + "/" + name
 
-    def _read_into(self, name, buffer, offset):
-        """Read file `name` from offset into buffer: the bytes read (0 when
-        it cannot be read)."""
+    def _read_into(self, name, buffer, at):
+        """Read file `name` from offset `at` into buffer: the bytes read (0
+        when it cannot be read)."""
         try:
             with open(self._file(name), "rb") as f:
-                f.seek(offset)
+                f.seek(at)
                 return f.readinto(buffer)
         except OSError:
             return 0
@@ -474,8 +471,8 @@ class Journal:
             from .journal_rare import failure
             raise failure(self, error)
 
-    def _write(self, name, data, mode="wb", tail=b""):
-        """Write a file (data, then tail; data may be a function that writes
+    def _write(self, name, data, mode="wb", end=b""):
+        """Write a file (data, then end; data may be a function that writes
         to the open file) durably; out of space, make room by the policy and
         try again (a folder gone is made again, once). Raises OSError."""
         folder = "/" in name
@@ -486,7 +483,7 @@ class Journal:
                         data(f)
                     else:
                         f.write(data)
-                    f.write(tail)
+                    f.write(end)
                     f.flush()
                     if hasattr(os, "fsync"):
                         os.fsync(f.fileno())    # CPython; LittleFS commits on flush
@@ -503,8 +500,8 @@ class Journal:
         struct.pack_into(_STATE, data, 4, VERSION, self._generation, self._acked,
                          counts["dropped"], counts["corrupt"], self._corrupt_through,
                          counts["dead_dropped"])
-        struct.pack_into("<I", data, 0, _crc(memoryview(data)[4:]))
-        self._store("s/" + "ab"[self._generation & 1], data)
+        struct.pack_into("<I", data, 0, crc32(memoryview(data)[4:]))
+        self._store(("s/a", "s/b")[self._generation & 1], data)
         self._dirty = False
 
     def _check(self, payload=b""):

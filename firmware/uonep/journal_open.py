@@ -7,11 +7,17 @@ a first boot does not load uonep.journal_rare either."""
 
 import os
 import struct
+from binascii import crc32
 
 from .errors import JournalError, ValidationError
-from .journal import _STATE, BLOCK, DATA, GROUP, OVERHEAD, RING, VERSION, _crc, _slot
+from .journal import _STATE, BLOCK, DATA, GROUP, OVERHEAD, RING, VERSION, _slot
 
-PIECE = 256                  # bytes of the dead-letter store read at a time
+try:
+    from micropython import const
+except ImportError:          # CPython
+    const = int  # type: ignore[assignment]
+
+_PIECE = const(256)          # bytes of the dead-letter store read at a time
 
 
 def journal_open(journal, path, capacity, policy, dead_bytes):
@@ -60,7 +66,7 @@ def frames(data, at=0, length=None):
     while at + 10 <= length:
         crc, size, seq, flags = struct.unpack_from("<IBIB", data, at)
         end = at + size
-        if size < 10 or end > length or crc != _crc(view[at + 4:end]):
+        if size < 10 or end > length or crc != crc32(view[at + 4:end]):
             at += 1
             continue
         yield seq, flags, at + 10, end
@@ -129,7 +135,7 @@ def _open(journal, capacity):
         journal._dead_size = os.stat(journal._file("d"))[6]
     except OSError:
         return          # no dead letters
-    for _ in letters(journal, bytearray(PIECE)):
+    for _ in letters(journal, bytearray(_PIECE)):
         counts["dead_lettered"] += 1
 
 
@@ -149,7 +155,7 @@ def read_slot(journal, seq):
     if data is None:
         return -2, data
     if len(data) < 10 or data[4] != len(data) or \
-            _crc(data[4:]) != struct.unpack_from("<I", data)[0]:
+            crc32(data[4:]) != struct.unpack_from("<I", data)[0]:
         return -1, data
     return struct.unpack_from("<I", data, 5)[0], data
 
@@ -180,7 +186,7 @@ def letters(journal, buffer):
         for place in range(8):
             head[place] = buffer[index + 2 + place]
         end = at + 10 + head[0] + (head[1] << 8) + head[2] + (head[3] << 8)
-        crc = _crc(lengths)
+        crc = crc32(lengths)
         offset = at + 10
         while offset < end:
             if offset >= base + length:
@@ -191,7 +197,7 @@ def letters(journal, buffer):
                 if not length:
                     break
             stop = min(end, base + length)
-            crc = _crc(view[offset - base:stop - base], crc)
+            crc = crc32(view[offset - base:stop - base], crc)
             offset = stop
         struct.pack_into("<I", head, 8, crc)
         same = offset == end
@@ -206,19 +212,39 @@ def letters(journal, buffer):
 
 def _size(journal, capacity):
     """Set journal.capacity: the one found for this figure before (file
-    c), else sized now (uonep.journal_rare.size)."""
+    c), else sized now: as given, refused when the filesystem cannot hold
+    it; or "auto", three quarters of the room (the free space and what the
+    journal holds) less its folders, in whole blocks."""
     asked = ("%s " % capacity).encode()
     known = read(journal, "c") or b""
     try:
         found = int(known[len(asked):]) if known.startswith(asked) else 0
         # (A damaged file: an "auto" capacity is whole blocks, another
         # the figure given.)
-        if found != capacity and (capacity != "auto" or found < BLOCK or found % BLOCK):
-            raise ValueError
-        journal.capacity = found
+        if found == capacity or capacity == "auto" and found >= BLOCK and not found % BLOCK:
+            journal.capacity = found
+            return
     except ValueError:
-        journal.capacity = _sized(journal, capacity)
-        journal._store("c", asked + str(journal.capacity).encode())
+        pass
+    room = None
+    try:
+        fs = os.statvfs(journal.path)
+        # LittleFS counts each folder's two blocks twice, so its free space
+        # may come out below zero (a 32-bit wrap): the journal's own folders
+        # and segments are added back as it counts them.
+        room = (fs[4] - (fs[4] >> 31 << 32) + journal._next - journal._first) * fs[1] + \
+            2 * OVERHEAD
+    except (AttributeError, OSError):
+        pass        # no statvfs (Windows): trust the caller
+    if capacity == "auto":
+        capacity = (1 << 22 if room is None else room) * 3 // 4 - OVERHEAD
+        capacity = max(BLOCK, capacity // BLOCK * BLOCK)
+    elif room is not None and capacity + OVERHEAD > room:
+        raise JournalError("journal capacity of %d bytes (and %d for its folders) does not "
+                           "fit the %d bytes free at %s" % (capacity, OVERHEAD, room,
+                                                            journal.path))
+    journal.capacity = capacity
+    journal._store("c", asked + str(capacity).encode())
 
 
 def makedirs(path):
@@ -238,7 +264,6 @@ def _prepare(journal, capacity):
     """A journal without an ack state: True when it is new (made now),
     False when its state is lost, None when it was of format 1 (carried
     over, or the carrying over finished: open it again)."""
-    from .journal_open import names as listing
     path = journal.path
     try:
         found = list(names(path))
@@ -263,36 +288,12 @@ def _prepare(journal, capacity):
     return not found
 
 
-def _sized(journal, capacity):
-    """The capacity of a journal: as given, refused when the filesystem
-    cannot hold it; or "auto", three quarters of the room (the free
-    space and what the journal holds) less its folders, in whole blocks."""
-    room = None
-    try:
-        fs = os.statvfs(journal.path)
-        # LittleFS counts each folder's two blocks twice, so its free space
-        # may come out below zero (a 32-bit wrap): the journal's own folders
-        # and segments are added back as it counts them.
-        room = (fs[4] - (fs[4] >> 31 << 32) + journal._next - journal._first) * fs[1] + \
-            2 * OVERHEAD
-    except (AttributeError, OSError):
-        pass        # no statvfs (Windows): trust the caller
-    if capacity == "auto":
-        capacity = (1 << 22 if room is None else room) * 3 // 4 - OVERHEAD
-        return max(BLOCK, capacity // BLOCK * BLOCK)
-    if room is not None and capacity + OVERHEAD > room:
-        raise JournalError("journal capacity of %d bytes (and %d for its folders) does not "
-                           "fit the %d bytes free at %s" % (capacity, OVERHEAD, room,
-                                                            journal.path))
-    return capacity
-
-
 def _read_state(journal):
     best = None
     for name in ("s/a", "s/b"):
         data = read(journal, name)
         if data and len(data) == struct.calcsize(_STATE) + 4 and \
-                _crc(data[4:]) == struct.unpack_from("<I", data)[0]:
+                crc32(data[4:]) == struct.unpack_from("<I", data)[0]:
             fields = struct.unpack_from(_STATE, data, 4)
             if fields[0] != VERSION:
                 from .journal_rare import foreign

@@ -19,9 +19,10 @@ is lost and nothing is delivered twice.
 
 import os
 import struct
+from binascii import crc32
 
 from .errors import JournalError, JournalFullError, ValidationError
-from .journal import BLOCK, RING, VERSION, _crc
+from .journal import BLOCK, RING, VERSION
 
 try:
     from micropython import const
@@ -30,6 +31,7 @@ except ImportError:          # CPython
 
 _GROUP = const(16)           # format 1 slot files per folder
 _ENOSPC = const(28)
+_PIECE = const(256)          # bytes of the dead-letter store read at a time
 
 
 def cause(error):
@@ -145,9 +147,9 @@ def oldest(journal, ring=False):
 def dead_letters(journal):
     """(payload, reason) of each valid dead letter, oldest first, one letter
     in RAM at a time."""
-    from .journal_open import PIECE, letters
+    from .journal_open import letters
     head = bytearray(10)
-    for start in letters(journal, bytearray(PIECE)):
+    for start in letters(journal, bytearray(_PIECE)):
         payload, text = _lengths(journal, start, head)
         letter = bytearray(payload + text)
         journal._read_into("d", letter, start + 10)
@@ -178,7 +180,7 @@ def dead_letter(journal, payload, reason):
     letter = bytearray(struct.pack("<2sHH4x", b"\xdeL", len(payload), len(text)))
     letter += payload
     letter += text
-    struct.pack_into("<I", letter, 6, _crc(letter[10:], _crc(letter[2:6])))
+    struct.pack_into("<I", letter, 6, crc32(letter[10:], crc32(letter[2:6])))
     if len(letter) > journal.dead_bytes // 2:
         raise JournalError("a dead letter of %d bytes is too large" % len(letter))
     if journal._dead_size + len(letter) > journal.dead_bytes:
@@ -192,13 +194,13 @@ def trim_dead(journal, size):
     """Drop the oldest dead letters until size more bytes leave the store
     at most half full (the rest copied a piece at a time to a new file,
     then renamed over the old)."""
-    from .journal_open import PIECE, letters
+    from .journal_open import letters
     try:
         total = os.stat(journal._file("d"))[6]
     except OSError:
         total = 0
     half = journal.dead_bytes // 2
-    buffer = bytearray(PIECE)
+    buffer = bytearray(_PIECE)
     head = bytearray(10)
     dropped = start = 0
     for begin in letters(journal, buffer):
@@ -289,12 +291,12 @@ def _state(path):
     """(slots, first unacknowledged sequence number or None, dropped)."""
     slots = None
     data = _read(path + "/J")
-    if data and len(data) == 12 and _crc(data[0:8]) == struct.unpack("<I", data[8:12])[0]:
+    if data and len(data) == 12 and crc32(data[0:8]) == struct.unpack("<I", data[8:12])[0]:
         slots = struct.unpack("<3sBI", data[0:8])[2]
     best = None
     for name in ("A", "B"):
         data = _read(path + "/" + name)
-        if data and len(data) == 29 and _crc(data[4:]) == struct.unpack("<I", data[0:4])[0]:
+        if data and len(data) == 29 and crc32(data[4:]) == struct.unpack("<I", data[0:4])[0]:
             fields = struct.unpack("<BIIIIII", data[4:])
             if fields[0] == 1 and (best is None or fields[1] > best[1]):
                 best = fields
@@ -321,7 +323,7 @@ def _chunk(path, slots, sequence):
     slot = sequence % slots
     data = _read("%s/%d/%d" % (path, slot // _GROUP, slot % _GROUP))
     if not data or len(data) < 10 or len(data) > 128 or \
-            _crc(data[4:]) != struct.unpack("<I", data[0:4])[0]:
+            crc32(data[4:]) != struct.unpack("<I", data[0:4])[0]:
         return None
     seq, part, more = struct.unpack("<IBB", data[4:10])
     return seq, part, more, data[10:]
