@@ -86,7 +86,10 @@ pending commits (a segment at a time, or ring commits when there is no
 segment to drop), "refuse" raises JournalFullError.
 
 A journal of format 1 (uonep 0.1: a ring of slot files) is carried over at
-open, crash-safely; that and the other rare paths live in uonep.journal_rare.
+open, crash-safely. Opening (and making a new journal) lives in
+uonep.journal_open, let go of once the journal is open; the carrying over
+and the other rare paths (dead letters, dropping, failed writes, errors)
+in uonep.journal_rare, imported when one is taken.
 """
 
 import gc
