@@ -1,6 +1,6 @@
 """What a board does once a boot, before the first sample: build the App
-from the command line and the board's files, mount storage, open the
-journal, read the secrets, build the Client and the Uplink, start the
+from the command line and the board's files, mount storage, read the
+secrets, build the Client, open the journal, build the Uplink, start the
 watchdog.
 
 The app (appconfig.once) loads this module for each of these jobs and drops it
@@ -30,15 +30,18 @@ def start(app):
     app.state = "boot"
     profile = app.profile
     app.board.mount_storage(profile["storage"]["mount"])
+    # The secrets, then the journal, then the Client, built once: each
+    # passing need (the file reader, the journal's opening code) comes while
+    # little else is loaded yet.
+    read_secrets(app)
     settings = profile["journal"]
     appconfig.makedirs(appconfig.parent(settings["path"]))
     app.journal = (app.journal_factory or Journal)(
         settings["path"], capacity_bytes=settings["capacity_bytes"], policy=settings["policy"])
-    app.client = _client(app, profile["server"], profile["verify"])
+    _client(app)
     app.uplink = Uplink(app._send, app.journal, app.clock)
     app.sampler.build()
     app.remote = _remote_jobs(profile)
-    load_secrets(app)
     if profile["watchdog"]:
         app.watchdog = app.board.watchdog(profile["watchdog"])
     stats = app.journal.stats()
@@ -50,7 +53,18 @@ def start(app):
 def load_secrets(app):
     """(Re)read the secrets file: a missing or broken one is reported,
     sampling goes on offline, and the file is read again every cycle so
-    that writing a fixed one (mpremote cp) is enough. True when it is usable."""
+    that writing a fixed one (mpremote cp) is enough. True when it is usable
+    (and the Client is then made anew with its server and credentials)."""
+    if not read_secrets(app):
+        return False
+    _client(app)
+    return True
+
+
+def read_secrets(app):
+    """The secrets file into app.secrets and app.cik (the one stored after
+    an activation when the file has none): True, or False after
+    app.unconfigured said what is wrong with it."""
     try:
         secrets = appconfig.load_secrets(app.secrets_path)
     except Exception as failure:
@@ -58,22 +72,27 @@ def load_secrets(app):
     was_broken = app.config_error is not None
     app.secrets = secrets
     app.config_error = None
-    if app.client is not None:
-        app.client.close()
-    app.client = _client(app, secrets.get("server") or app.profile["server"],
-                         appconfig.verify_of(app.profile, secrets))
     cik = secrets.get("cik") or appconfig.load_cik(appconfig.cik_path(app.secrets_path))
     if cik is not None:
-        app.use_cik(cik)
+        app.cik = cik
     if was_broken:
         app.state = "offline"
         app.log("config: secrets loaded from %s" % app.secrets_path)
     return True
 
 
-def _client(app, server, verify):
-    return Client(app.cik or _NO_CIK, server, app.profile["timeout"],
-                  http=app.board.http(verify), verify=verify)
+def _client(app):
+    """app.client, made anew (the one of a previous boot or secrets file
+    closed) with the secrets' server and TLS check, or the profile's while
+    the secrets are unusable."""
+    profile = app.profile
+    secrets = app.secrets if app.config_error is None else None
+    if app.client is not None:
+        app.client.close()
+        app.client = None
+    verify = appconfig.verify_of(profile, secrets)
+    app.client = Client(app.cik or _NO_CIK, secrets and secrets.get("server") or profile["server"],
+                        profile["timeout"], http=app.board.http(verify), verify=verify)
 
 
 def _remote_jobs(profile):
