@@ -16,11 +16,6 @@ from uonep import Client
 from uonep.forward import Uplink
 from uonep.journal import Journal
 
-# Sent in place of a CIK before activation; never leaves the device because
-# nothing is pushed until a real CIK is set.
-_NO_CIK = "0" * 40
-
-
 def start(app):
     """App.start: everything a boot does before the first sample."""
     app.boots += 1
@@ -33,7 +28,7 @@ def start(app):
     # The secrets, then the journal, then the Client, built once: each
     # passing need (the file reader, the journal's opening code) comes while
     # little else is loaded yet.
-    read_secrets(app)
+    load_secrets(app, False)
     settings = profile["journal"]
     appconfig.makedirs(appconfig.parent(settings["path"]))
     app.journal = (app.journal_factory or Journal)(
@@ -41,7 +36,15 @@ def start(app):
     _client(app)
     app.uplink = Uplink(app._send, app.journal, app.clock)
     app.sampler.build()
-    app.remote = _remote_jobs(profile)
+    # The jobs Connection.push runs after a push, their modules loaded only
+    # when the profile names them.
+    app.remote = []
+    if profile["settings"]["alias"]:
+        from settings import Settings
+        app.remote.append(Settings(profile["settings"]))
+    if profile["update"]["content_id"]:
+        from update import Updater
+        app.remote.append(Updater(profile["update"]))
     if profile["watchdog"]:
         app.watchdog = app.board.watchdog(profile["watchdog"])
     stats = app.journal.stats()
@@ -50,21 +53,13 @@ def start(app):
                                    settings["path"], stats["pending"], stats["dropped"]))
 
 
-def load_secrets(app):
-    """(Re)read the secrets file: a missing or broken one is reported,
-    sampling goes on offline, and the file is read again every cycle so
-    that writing a fixed one (mpremote cp) is enough. True when it is usable
-    (and the Client is then made anew with its server and credentials)."""
-    if not read_secrets(app):
-        return False
-    _client(app)
-    return True
-
-
-def read_secrets(app):
-    """The secrets file into app.secrets and app.cik (the one stored after
-    an activation when the file has none): True, or False after
-    app.unconfigured said what is wrong with it."""
+def load_secrets(app, client=True):
+    """(Re)read the secrets file into app.secrets and app.cik (the one
+    stored after an activation when the file has none): a missing or broken
+    one is reported (app.unconfigured), sampling goes on offline, and the
+    file is read again every cycle so that writing a fixed one (mpremote cp)
+    is enough. True when it is usable; then, unless client is False, the
+    Client is made anew with its server and credentials."""
     try:
         secrets = appconfig.load_secrets(app.secrets_path)
     except Exception as failure:
@@ -75,6 +70,8 @@ def read_secrets(app):
     cik = secrets.get("cik") or appconfig.load_cik(appconfig.cik_path(app.secrets_path))
     if cik is not None:
         app.cik = cik
+    if client:
+        _client(app)
     if was_broken:
         app.state = "offline"
         app.log("config: secrets loaded from %s" % app.secrets_path)
@@ -90,22 +87,12 @@ def _client(app):
     if app.client is not None:
         app.client.close()
         app.client = None
-    verify = appconfig.verify_of(profile, secrets)
-    app.client = Client(app.cik or _NO_CIK, secrets and secrets.get("server") or profile["server"],
+    # The TLS check: the secrets file's "verify" if it has one, else the profile's.
+    verify = secrets.get("verify", profile["verify"]) if secrets else profile["verify"]
+    # Before activation the CIK is a placeholder; it never leaves the device
+    # because nothing is pushed until a real CIK is set.
+    app.client = Client(app.cik or "0" * 40, secrets and secrets.get("server") or profile["server"],
                         profile["timeout"], http=app.board.http(verify), verify=verify)
-
-
-def _remote_jobs(profile):
-    """The jobs Connection.push runs after a push (settings.Settings,
-    update.Updater), their modules loaded only when the profile names them."""
-    jobs = []
-    if profile["settings"]["alias"]:
-        from settings import Settings
-        jobs.append(Settings(profile["settings"]))
-    if profile["update"]["content_id"]:
-        from update import Updater
-        jobs.append(Updater(profile["update"]))
-    return jobs
 
 
 def load_board(folder, profile, log=None):
