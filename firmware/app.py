@@ -86,7 +86,7 @@ class App:
     # -- life cycle ----------------------------------------------------------
 
     def start(self):
-        """Mount storage, open the journal, read the secrets, start the
+        """Mount storage, read the secrets, open the journal, start the
         watchdog: everything a boot does before the first sample (startup.py)."""
         once("startup", "start", self)
 
@@ -111,7 +111,13 @@ class App:
         started = self.clock.ticks_ms()
         while run_for is None or self.scheduler.since(started) < run_for * 1000:
             try:
-                self._rest_safely(self.cycle())
+                seconds = self.cycle()
+                try:
+                    self.rest(seconds)
+                except Exception as failure:
+                    # A sleep mode the chip refuses must not end the loop: wait awake.
+                    self.note_error("sleep", failure)
+                    self.sleep_function("none", max(1, seconds))
             except Exception as failure:
                 self._survive(failure)
         self.finish()
@@ -182,14 +188,6 @@ class App:
             self.sleep_function(mode, min(seconds, piece))
             seconds -= piece
             self.feed()
-
-    def _rest_safely(self, seconds):
-        try:
-            self.rest(seconds)
-        except Exception as failure:
-            # A sleep mode the chip refuses must not end the loop: wait awake.
-            self.note_error("sleep", failure)
-            self.sleep_function("none", max(1, seconds))
 
     def feed(self):
         if self.watchdog is not None:

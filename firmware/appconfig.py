@@ -21,7 +21,6 @@ from uonep.errors import ValidationError
 from uonep.rpc import is_hex40
 
 SECRETS_PATH = "/secrets.json"
-CIK_NAME = "cik"
 SECRETS_EXAMPLE = ('{"wifi": {"ssid": "MyNetwork", "password": "..."}, '
                    '"cik": "<40 hex characters>"}')
 
@@ -105,12 +104,6 @@ def load_secrets(path):
     return found
 
 
-def verify_of(profile, secrets):
-    """The TLS check to use: the secrets file's "verify" if it has one,
-    else the profile's."""
-    return secrets.get("verify", profile["verify"]) if secrets else profile["verify"]
-
-
 def mask(secret):
     """What may be logged of a credential: its first 4 characters. ASCII
     dots, not an ellipsis: MicroPython's repr escapes non-ASCII, and
@@ -122,7 +115,7 @@ def mask(secret):
 
 def cik_path(secrets_path):
     """Where an activated CIK is kept: a small file next to the secrets."""
-    return join(parent(secrets_path), CIK_NAME)
+    return join(parent(secrets_path), "cik")
 
 
 def load_cik(path):

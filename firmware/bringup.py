@@ -6,7 +6,7 @@ import sys
 
 import appconfig
 from app import iso
-from uonep import clock as clocks
+from uonep.clock import is_valid
 from uonep.errors import CertificateError, HTTPError, ProtocolError
 
 
@@ -64,7 +64,7 @@ def server_time(app):
         seconds = provision.server_time(transport)
     finally:
         transport.close()
-    if not clocks.is_valid(seconds):
+    if not is_valid(seconds):
         raise ProtocolError("/timestamp answered a time before 2024")
     app.log("clock: time asked without a certificate check (the clock was unset)")
     return seconds

@@ -16,11 +16,6 @@ from uonep.errors import ValidationError
 from uonep.rpc import check_key
 from uonep.transport import parse_server
 
-# Read bounds: a secrets file holds a few short strings; a larger file is
-# a mistake, and reading it whole could take the heap a board needs.
-SECRETS_BYTES = 2048
-
-
 def read_json(path, what, limit):
     """(the JSON object in the file at path (at most limit bytes), None),
     or (None, what is wrong with it), whatever the failure."""
@@ -64,13 +59,15 @@ def server_problem(url):
 def secrets(path):
     """(the secrets file, None), or (None, what is wrong with it): see
     appconfig.load_secrets."""
-    found, problem = read_json(path, "secrets file", SECRETS_BYTES)
+    # Read bound: a secrets file holds a few short strings; a larger file is
+    # a mistake, and reading it whole could take the heap a board needs.
+    found, problem = read_json(path, "secrets file", 2048)
     if problem is None:
-        problem = _problem(found, "secrets file " + path)
+        problem = _check(found, "secrets file " + path)
     return (None, problem) if problem else (found, None)
 
 
-def _problem(found, where):
+def _check(found, where):
     wifi = found.get("wifi")
     if not isinstance(wifi, dict) or not isinstance(wifi.get("ssid"), str) or not wifi["ssid"]:
         return where + " needs \"wifi\": {\"ssid\": ..., \"password\": ...}"

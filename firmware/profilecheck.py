@@ -15,18 +15,9 @@ import sys
 
 import appconfig
 
-PROFILE_NAME = "board.json"
-# Read bound: a profile is a few hundred bytes; a larger file is a mistake.
-PROFILE_BYTES = 8192
-
-SLEEP_MODES = ("none", "light", "deep")
-POLICIES = ("drop_oldest", "refuse")
-SECTIONS = ("push", "journal", "storage", "wifi", "ntp", "simulation", "update", "settings")
 # The longest wait a profile may ask for: a 32-bit board's time.ticks_add()
 # refuses an interval of 2**29 ms (6.2 days) or more.
 MAX_SECONDS = 518400
-SECONDS = "a number of seconds above 0 and at most %d" % MAX_SECONDS
-TEXT = "a non-empty string"
 
 # Every profile field and its default; a profile names only what differs.
 DEFAULTS = {
@@ -59,12 +50,12 @@ DEFAULTS = {
 
 
 
-def merge(base, changes):
-    """base updated by changes, one level deep for nested sections (a copy)."""
+def merge(base, document):
+    """base updated by document, one level deep for nested sections (a copy)."""
     merged = {}
     for key, value in base.items():
         merged[key] = dict(value) if isinstance(value, dict) else value
-    for key, value in changes.items():
+    for key, value in document.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key].update(value)
         else:
@@ -77,10 +68,11 @@ def load(folder, overrides=None):
     repository's boards/NAME/), merged over DEFAULTS and checked."""
     import configfiles
     try:
-        path = appconfig.join(folder, PROFILE_NAME)
+        path = appconfig.join(folder, "board.json")
         if not appconfig.exists(path):
             path = appconfig.join(folder, "profile.json")
-        document, found = configfiles.read_json(path, "board profile", PROFILE_BYTES)
+        # Read bound: a profile is a few hundred bytes; a larger file is a mistake.
+        document, found = configfiles.read_json(path, "board profile", 8192)
         if found is not None:
             raise appconfig.ConfigError(found)
         profile = merge(DEFAULTS, document)
@@ -94,10 +86,10 @@ def load(folder, overrides=None):
     return profile
 
 
-def set_path(document, dotted, value):
-    """document["a"]["b"] = value for dotted "a.b" (sections are created);
+def set_path(document, path, value):
+    """document["a"]["b"] = value for path "a.b" (sections are created);
     an object given for a section is merged into it, as in a profile."""
-    keys = dotted.split(".")
+    keys = path.split(".")
     for key in keys[:-1]:
         if not isinstance(document.get(key), dict):
             document[key] = {}
@@ -132,73 +124,69 @@ def parse_args(argv):
     return options
 
 
-class _Wrong(Exception):
-    pass
-
-
 def problem(profile):
     """What is wrong with the merged profile: a sentence naming the first
     wrong field, or None. (The server URL is configfiles.server_problem's.)"""
-    try:
-        _check(profile)
-    except _Wrong as wrong:
-        return str(wrong)
+    for path, good, what in _rules(profile):
+        section, _, key = path.partition(".")
+        value = profile[section].get(key) if key else profile.get(section)
+        if not good(value):
+            return "%s must be %s (got %s)" % (path, what, _shown(value))
     return None
 
 
-def _check(profile):
-    def need(field, good, what):
-        _need(profile, field, good, what)
-
-    def optional(good):
-        return lambda value: value is None or good(value)
-    for section in SECTIONS:
-        need(section, lambda value: isinstance(value, dict), "an object {...}")
-    for field in ("name", "journal.path", "storage.mount", "ntp.host"):
-        need(field, _text, TEXT)
-    for field in ("glue", "vendor", "model", "storage.image", "simulation.unique_id",
-                  "simulation.control", "update.content_id", "settings.alias"):
-        need(field, optional(_text), TEXT + " or null")
-    for field in ("timeout", "sample_interval", "push.max_interval", "wifi.timeout",
-                  "wifi.backoff_base"):
-        need(field, _seconds, SECONDS)
+def _rules(profile):
+    """(field, good(value), what a good value is) in the order of the
+    checks: the sections first, so that the fields after them can be read
+    (a generator: each rule is made once the ones before it passed)."""
+    # (Locals, not module names: a name would stay in a board's qstr table.)
+    text = "a non-empty string"
+    seconds = "a number of seconds above 0 and at most %d" % MAX_SECONDS
+    for section in ("push", "journal", "storage", "wifi", "ntp", "simulation", "update",
+                    "settings"):
+        yield section, lambda value: isinstance(value, dict), "an object {...}"
+    for path in ("name", "journal.path", "storage.mount", "ntp.host"):
+        yield path, _text, text
+    for path in ("glue", "vendor", "model", "storage.image", "simulation.unique_id",
+                 "simulation.control", "update.content_id", "settings.alias"):
+        yield path, lambda value: value is None or _text(value), text + " or null"
+    for path in ("timeout", "sample_interval", "push.max_interval", "wifi.timeout",
+                 "wifi.backoff_base"):
+        yield path, _seconds, seconds
     base = profile["wifi"]["backoff_base"]
-    need("wifi.backoff_cap", lambda value: _seconds(value) and value >= base,
-         "a number of seconds from wifi.backoff_base to %d" % MAX_SECONDS)
+    yield "wifi.backoff_cap", lambda value: _seconds(value) and value >= base, \
+        "a number of seconds from wifi.backoff_base to %d" % MAX_SECONDS
     timeout = profile["timeout"]
     # A watchdog shorter than a request would reset the board in the middle of one.
-    need("watchdog", lambda value: value == 0 and not isinstance(value, bool) or
-         _seconds(value) and value > timeout,
-         "0 (off) or a number of seconds above timeout and at most %d" % MAX_SECONDS)
-    need("push.every_samples", lambda value: _whole(value, 1), "a whole number from 1")
-    need("push.max_points", lambda value: _whole(value, 1), "a whole number from 1")
-    for field in ("update.every_pushes", "update.boots", "settings.every_pushes"):
-        need(field, lambda value: _whole(value, 1), "a whole number from 1")
-    need("settings.status", _text, TEXT)
-    need("push.backlog_bytes", lambda value: _whole(value, 0), "a whole number from 0")
-    need("journal.capacity_bytes", lambda value: value == "auto" or _whole(value, 512),
-         "a whole number from 512, or \"auto\"")
-    need("storage.blocks", optional(lambda value: _whole(value, 2)), "a whole number from 2")
-    need("journal.policy", lambda value: value in POLICIES, "one of " + ", ".join(POLICIES))
-    need("sleep", lambda value: value in SLEEP_MODES, "one of " + ", ".join(SLEEP_MODES))
-    need("run_for", optional(lambda value: _number(value) and value >= 0),
-         "a number of seconds from 0, or null (forever)")
-    need("verify", lambda value: isinstance(value, bool) or _text(value),
-         "true, false or the path of a CA certificates file")
-    need("sensors", _sensors, "a list of {\"alias\": ..., \"kind\": ...}, "
-         "each alias once (\"enabled\": true or false)")
-    need("simulation.world_start", optional(_number), "a number (Unix seconds)")
-    need("simulation.outages", optional(lambda value: _pairs(value, _number)),
-         "a list of [at, seconds]")
-    need("simulation.faults", optional(lambda value: _pairs(
-        value, lambda fault: isinstance(fault, dict))), "a list of [at, {...}]")
-
-
-def _need(profile, field, good, what):
-    section, _, key = field.partition(".")
-    value = profile[section].get(key) if key else profile.get(section)
-    if not good(value):
-        raise _Wrong("%s must be %s (got %s)" % (field, what, _shown(value)))
+    yield "watchdog", lambda value: value == 0 and not isinstance(value, bool) or \
+        _seconds(value) and value > timeout, \
+        "0 (off) or a number of seconds above timeout and at most %d" % MAX_SECONDS
+    for path in ("push.every_samples", "push.max_points", "update.every_pushes",
+                 "update.boots", "settings.every_pushes"):
+        yield path, lambda value: _whole(value) and value >= 1, "a whole number from 1"
+    yield "settings.status", _text, text
+    yield "push.backlog_bytes", lambda value: _whole(value) and value >= 0, \
+        "a whole number from 0"
+    yield "journal.capacity_bytes", lambda value: value == "auto" or _whole(value) and \
+        value >= 512, "a whole number from 512, or \"auto\""
+    yield "storage.blocks", lambda value: value is None or _whole(value) and value >= 2, \
+        "a whole number from 2"
+    yield "journal.policy", lambda value: value in ("drop_oldest", "refuse"), \
+        "one of drop_oldest, refuse"
+    yield "sleep", lambda value: value in ("none", "light", "deep"), \
+        "one of none, light, deep"
+    yield "run_for", lambda value: value is None or _number(value) and value >= 0, \
+        "a number of seconds from 0, or null (forever)"
+    yield "verify", lambda value: isinstance(value, bool) or _text(value), \
+        "true, false or the path of a CA certificates file"
+    yield "sensors", _sensors, "a list of {\"alias\": ..., \"kind\": ...}, " \
+        "each alias once (\"enabled\": true or false)"
+    yield "simulation.world_start", lambda value: value is None or _number(value), \
+        "a number (Unix seconds)"
+    yield "simulation.outages", lambda value: value is None or _pairs(value, _number), \
+        "a list of [at, seconds]"
+    yield "simulation.faults", lambda value: value is None or _pairs(
+        value, lambda value: isinstance(value, dict)), "a list of [at, {...}]"
 
 
 def _shown(value):
@@ -215,8 +203,8 @@ def _number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _whole(value, low):
-    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+def _whole(value):
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _seconds(value):

@@ -1,6 +1,6 @@
 """What a board does once a boot, before the first sample: build the App
-from the command line and the board's files, mount storage, open the
-journal, read the secrets, build the Client and the Uplink, start the
+from the command line and the board's files, mount storage, read the
+secrets, build the Client, open the journal, build the Uplink, start the
 watchdog.
 
 The app (appconfig.once) loads this module for each of these jobs and drops it
@@ -16,11 +16,6 @@ from uonep import Client
 from uonep.forward import Uplink
 from uonep.journal import Journal
 
-# Sent in place of a CIK before activation; never leaves the device because
-# nothing is pushed until a real CIK is set.
-_NO_CIK = "0" * 40
-
-
 def start(app):
     """App.start: everything a boot does before the first sample."""
     app.boots += 1
@@ -30,15 +25,26 @@ def start(app):
     app.state = "boot"
     profile = app.profile
     app.board.mount_storage(profile["storage"]["mount"])
+    # The secrets, then the journal, then the Client, built once: each
+    # passing need (the file reader, the journal's opening code) comes while
+    # little else is loaded yet.
+    load_secrets(app, False)
     settings = profile["journal"]
     appconfig.makedirs(appconfig.parent(settings["path"]))
     app.journal = (app.journal_factory or Journal)(
         settings["path"], capacity_bytes=settings["capacity_bytes"], policy=settings["policy"])
-    app.client = _client(app, profile["server"], profile["verify"])
+    _client(app)
     app.uplink = Uplink(app._send, app.journal, app.clock)
     app.sampler.build()
-    app.remote = _remote_jobs(profile)
-    load_secrets(app)
+    # The jobs Connection.push runs after a push, their modules loaded only
+    # when the profile names them.
+    app.remote = []
+    if profile["settings"]["alias"]:
+        from settings import Settings
+        app.remote.append(Settings(profile["settings"]))
+    if profile["update"]["content_id"]:
+        from update import Updater
+        app.remote.append(Updater(profile["update"]))
     if profile["watchdog"]:
         app.watchdog = app.board.watchdog(profile["watchdog"])
     stats = app.journal.stats()
@@ -47,10 +53,13 @@ def start(app):
                                    settings["path"], stats["pending"], stats["dropped"]))
 
 
-def load_secrets(app):
-    """(Re)read the secrets file: a missing or broken one is reported,
-    sampling goes on offline, and the file is read again every cycle so
-    that writing a fixed one (mpremote cp) is enough. True when it is usable."""
+def load_secrets(app, client=True):
+    """(Re)read the secrets file into app.secrets and app.cik (the one
+    stored after an activation when the file has none): a missing or broken
+    one is reported (app.unconfigured), sampling goes on offline, and the
+    file is read again every cycle so that writing a fixed one (mpremote cp)
+    is enough. True when it is usable; then, unless client is False, the
+    Client is made anew with its server and credentials."""
     try:
         secrets = appconfig.load_secrets(app.secrets_path)
     except Exception as failure:
@@ -58,35 +67,32 @@ def load_secrets(app):
     was_broken = app.config_error is not None
     app.secrets = secrets
     app.config_error = None
-    if app.client is not None:
-        app.client.close()
-    app.client = _client(app, secrets.get("server") or app.profile["server"],
-                         appconfig.verify_of(app.profile, secrets))
     cik = secrets.get("cik") or appconfig.load_cik(appconfig.cik_path(app.secrets_path))
     if cik is not None:
-        app.use_cik(cik)
+        app.cik = cik
+    if client:
+        _client(app)
     if was_broken:
         app.state = "offline"
         app.log("config: secrets loaded from %s" % app.secrets_path)
     return True
 
 
-def _client(app, server, verify):
-    return Client(app.cik or _NO_CIK, server, app.profile["timeout"],
-                  http=app.board.http(verify), verify=verify)
-
-
-def _remote_jobs(profile):
-    """The jobs Connection.push runs after a push (settings.Settings,
-    update.Updater), their modules loaded only when the profile names them."""
-    jobs = []
-    if profile["settings"]["alias"]:
-        from settings import Settings
-        jobs.append(Settings(profile["settings"]))
-    if profile["update"]["content_id"]:
-        from update import Updater
-        jobs.append(Updater(profile["update"]))
-    return jobs
+def _client(app):
+    """app.client, made anew (the one of a previous boot or secrets file
+    closed) with the secrets' server and TLS check, or the profile's while
+    the secrets are unusable."""
+    profile = app.profile
+    secrets = app.secrets if app.config_error is None else None
+    if app.client is not None:
+        app.client.close()
+        app.client = None
+    # The TLS check: the secrets file's "verify" if it has one, else the profile's.
+    verify = secrets.get("verify", profile["verify"]) if secrets else profile["verify"]
+    # Before activation the CIK is a placeholder; it never leaves the device
+    # because nothing is pushed until a real CIK is set.
+    app.client = Client(app.cik or "0" * 40, secrets and secrets.get("server") or profile["server"],
+                        profile["timeout"], http=app.board.http(verify), verify=verify)
 
 
 def load_board(folder, profile, log=None):

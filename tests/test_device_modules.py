@@ -42,6 +42,24 @@ loaded = sorted(name for name in sys.modules if name.startswith("uonep"))
 host = [] if sys.implementation.name == "micropython" else ["uonep.builders"]
 assert loaded == ["uonep"] + host + ["uonep.client", "uonep.errors", "uonep.rpc",
                                      "uonep.transport"], loaded
+
+# What else a device meets is read without the builders too: a partial
+# recordbatch, a revoked CIK, a server failure, a gateway's error page.
+from uonep.errors import AuthError, HTTPError, RecordBatchError, ServerError
+Answer.content = b'[{"id":1,"status":[[1,"invalid"]]}]'
+outcomes, size = client.send_recordbatches([("temp", b"[1,2.5]")])
+assert isinstance(outcomes[0], RecordBatchError) and outcomes[0].rejected == [[1, "invalid"]]
+for status, page, kind in ((200, b'{"error":{"code":401,"message":"Invalid"}}', AuthError),
+                           (200, b'{"error":{"code":500,"message":"Internal"}}', ServerError),
+                           (503, b"<html>busy</html>", HTTPError), (401, b"", AuthError)):
+    Answer.status_code, Answer.content = status, page
+    try:
+        client.send_recordbatches([("temp", b"[1,2.5]")])
+    except kind:
+        pass
+    else:
+        raise AssertionError("no %s for %r" % (kind.__name__, page))
+assert loaded == sorted(name for name in sys.modules if name.startswith("uonep")), loaded
 print("device ok")
 
 # The rest of the API, loaded on first use.

@@ -5,12 +5,12 @@
     c.write("temp", 23.5)
     uplink = Uplink(c, Journal("/data/journal"))     # store and forward
 
-The error classes (uonep.errors) are here at once; Client, Batch, Journal,
-Uplink and the submodules are imported on first use, so importing uonep
-(or uonep.errors) loads nothing else.
+The error classes (uonep.errors, loaded with this module) are here too;
+Client, Batch, Journal, Uplink and the submodules are imported on first
+use, so importing uonep (or uonep.errors) loads nothing else.
 """
 
-from .errors import *  # noqa: F401,F403  (every error class, documented in uonep.errors)
+from . import errors
 
 __version__ = "0.1.0"
 
@@ -19,6 +19,10 @@ _HOMES = {"Client": "client", "Batch": "builders", "Journal": "journal",
 
 
 def __getattr__(name):
+    # The error classes are found in uonep.errors rather than copied here:
+    # a second table of fifteen names costs a board's heap.
+    if name[:1] != "_" and hasattr(errors, name):
+        return getattr(errors, name)
     # MicroPython asks here first for `from uonep import journal` when the
     # submodule is not loaded yet: import it, as CPython would.
     try:

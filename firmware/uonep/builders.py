@@ -9,14 +9,23 @@ this module.
 - The Client methods beyond the push (send, batch, read, write ...,
   content_*, data_*, and the management procedures of uonep.admin) and
   Batch: Client.__getattr__ finds them here.
-- The explanations of refused input (refusal) and the auth forms other
-  than a CIK alone.
+- The explanations of refused input (refusal, also of a bad server URL)
+  and the auth forms other than a CIK alone.
+- What uonep.rpc leaves to this module: the JSON of what a device never
+  sends (dumps: tuples, objects of other than one key, true, false,
+  null), and the reading of every answer but the common ones
+  (decode_response: refusals, partial recordbatches, broken answers, and
+  shallow, the depth count of a body with many brackets).
+- uonep.http's CA certificates given as PEM text or DER bytes
+  (certificates), and CPython's JSON string writer (host_text).
 """
 
 import json
 
-from .errors import CallError, OnepError, ValidationError
-from .rpc import _encode, auth as _auth, check_key, is_hex40, resource, timestamp, value
+from .errors import (AuthError, CallError, HTTPError, OnepError, ProtocolError, RecordBatchError,
+                     ValidationError)
+from .rpc import (MAX_DEPTH, _request_error as request_error, auth as _auth, check_key,
+                  dumps as _dumps, is_hex40, resource, timestamp, value)
 
 SORTS = ("asc", "desc")
 SELECTIONS = ("all", "givenwindow", "autowindow")
@@ -35,7 +44,8 @@ def _describe(item):
 
 def refusal(what, item, name=None):
     """The ValidationError for input uonep.rpc refused: what is "key" (name
-    says which), "resource", "value", "timestamp", "json" or "json key"."""
+    says which), "resource", "value", "timestamp", "json" or "json key";
+    "server" for uonep.transport.parse_server."""
     if what == "key":
         if not isinstance(item, str):
             problem = "got %s" % _describe(item)
@@ -62,6 +72,11 @@ def refusal(what, item, name=None):
         text = "a value must be int, float or str (got %s)" % type(item).__name__
     elif what == "timestamp":
         text = "a timestamp must be an int of seconds (got %s)" % _describe(item)
+    elif what == "server":
+        # The text itself is not quoted: a mistyped secrets file may have
+        # put a password there.
+        text = "server must be a URL such as https://m2.exosite.com or http://127.0.0.1:8080: " \
+            "http:// or https://, a host name, an optional :port from 1 to 65535, nothing more"
     elif what == "json key":
         text = "JSON object keys must be strings"
     else:
@@ -162,6 +177,17 @@ def _has_key(word):
     return False
 
 
+def certificates(context, source):
+    """uonep.http's CA certificates beyond a DER file: PEM text's blocks,
+    else one DER certificate (bytes)."""
+    blocks = bytes(source).split(b"-----BEGIN CERTIFICATE-----")
+    if len(blocks) < 2:
+        context.load_verify_locations(cadata=bytes(source))
+    import binascii
+    for block in blocks[1:]:
+        context.load_verify_locations(cadata=binascii.a2b_base64(block.split(b"-----END")[0]))
+
+
 # -- requests of any calls ----------------------------------------------------
 
 def encode_request(credentials, calls, ids):
@@ -171,9 +197,7 @@ def encode_request(credentials, calls, ids):
     if not calls or len(calls) != len(ids):
         raise ValidationError("a request needs one id (or None) per call")
     seen = set()
-    out = ['{"auth":']
-    _encode(credentials, out)
-    out.append(',"calls":[')
+    out = ['{"auth":%s,"calls":[' % _dumps(credentials)]
     for index, (procedure, arguments) in enumerate(calls):
         call_id = ids[index]
         if call_id is not None:
@@ -182,18 +206,143 @@ def encode_request(credentials, calls, ids):
             if call_id in seen:
                 raise ValidationError("call id %r is used twice" % (call_id,))
             seen.add(call_id)
-        if index:
-            out.append(",")
-        out.append('{"arguments":')
-        _encode(arguments, out)
-        if call_id is not None:
-            out.append(',"id":')
-            _encode(call_id, out)
-        out.append(',"procedure":')
-        _encode(procedure, out)
-        out.append("}")
+        out.append('%s{"arguments":%s%s,"procedure":%s}' % (
+            "," if index else "", _dumps(arguments),
+            "" if call_id is None else ',"id":' + _dumps(call_id), _dumps(procedure)))
     out.append("]}")
     return "".join(out).encode("utf-8")
+
+
+def dumps(item):
+    """uonep.rpc.dumps for what a device never writes: tuples, objects of
+    other than one key, true, false, null; a ValidationError for what JSON
+    cannot hold."""
+    kind = type(item)
+    if kind is tuple:
+        return _dumps(list(item))
+    if kind is dict:
+        pieces = []
+        for key in sorted(item):
+            if type(key) is not str:
+                raise refusal("json key", key)
+            pieces.append("%s:%s" % (_dumps(key), _dumps(item[key])))
+        return "{%s}" % ",".join(pieces)
+    if kind is bool or item is None:
+        return json.dumps(item)
+    raise refusal("json", item)
+
+
+def shallow(body):
+    """Whether the JSON text nests at most MAX_DEPTH arrays and objects:
+    deeper nesting would exhaust the parser's stack or heap. Brackets in
+    strings do not count; the byte loop runs only for bodies with many."""
+    if type(body) is str:
+        body = body.encode()
+    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
+        return True
+    depth = 0
+    quoted = escaped = False
+    for byte in body:
+        if escaped:
+            escaped = False
+        elif quoted:
+            escaped = byte == 92        # backslash
+            quoted = byte != 34         # closing quote
+        elif byte == 34:
+            quoted = True
+        elif byte == 91 or byte == 123:     # [ {
+            depth += 1
+            if depth > MAX_DEPTH:
+                return False
+        elif byte == 93 or byte == 125:     # ] }
+            depth -= 1
+    return True
+
+
+# -- answers beyond the common case ------------------------------------------
+
+def decode_response(status, body, calls, ids):
+    """uonep.rpc.decode_response for every answer its quick path does not
+    take: an error, a refusal, a partial recordbatch, a broken answer."""
+    if status != 200:
+        raise _status_error(status, body)
+    answer = _load(body)
+    if type(answer) is dict:
+        raise _request_error(answer)
+    wanted = {}
+    for index, call_id in enumerate(ids):
+        if call_id is not None:
+            wanted[call_id] = index
+    results = [None] * len(calls)
+    if answer is None and wanted or answer is not None and type(answer) is not list:
+        raise ProtocolError("the answer is %s, not a list of %d call(s)"
+                            % (type(answer).__name__, len(wanted)))
+    for entry in answer or ():
+        if type(entry) is not dict or "status" not in entry:
+            raise ProtocolError("an answer entry is not {id, status, ...}")
+        call_id = entry.get("id")
+        # True == 1 and 1.0 == 1 in Python; only an id of the very same type
+        # matches, and each once.
+        index = wanted.pop(call_id, None) if type(call_id) in (int, str) else None
+        if index is None:
+            raise ProtocolError("an answer entry has no, an unknown or a repeated id")
+        results[index] = _outcome(entry, calls[index][0], call_id)
+    if wanted:
+        raise ProtocolError("the answer lacks call id(s) %s" % ", ".join(
+            repr(call_id) for call_id in wanted))
+    return results
+
+
+def _load(body):
+    if body is None:
+        return None
+    if type(body) not in (bytes, bytearray, str):
+        raise ProtocolError("the answer body is a %s" % type(body).__name__)
+    if not body.strip():
+        return None
+    if not shallow(body):
+        raise ProtocolError("the answer nests deeper than %d levels" % MAX_DEPTH)
+    try:
+        return json.loads(body)
+    except Exception as failure:  # ValueError, UnicodeError, RecursionError, ...
+        raise ProtocolError("the answer is not JSON (%d bytes, %s)"
+                            % (len(body), type(failure).__name__))
+
+
+def _status_error(status, body):
+    """A non-200 answer: its JSON error object if it has one (some gateways
+    send {"error": ...} with a 4xx/5xx), else an error for the status."""
+    try:
+        answer = _load(body)
+    except ProtocolError:
+        answer = None
+    if type(answer) is dict and type(answer.get("error")) is dict:
+        return _request_error(answer)
+    if status in (401, 403):
+        return AuthError(401, "HTTP %d" % status, "auth")
+    return HTTPError(status)
+
+
+def _request_error(answer):
+    error = answer.get("error")
+    if type(error) is not dict:
+        raise ProtocolError("a JSON object answer without an error object")
+    return request_error(error)
+
+
+def _outcome(entry, procedure, call_id):
+    status = entry["status"]
+    if status == "ok":
+        return entry.get("result")
+    if type(status) is list:
+        for point in status:
+            if type(point) is not list or len(point) != 2:
+                raise ProtocolError("a partial status is not [[timestamp, reason], ...]")
+        return RecordBatchError(procedure, call_id, status)
+    if type(status) is not str:
+        raise ProtocolError("a call status is neither a string nor a list")
+    error = entry.get("error")
+    return CallError(procedure, call_id, status, error if type(error) is dict else None)
 
 
 # -- the data procedures ------------------------------------------------------

@@ -16,6 +16,9 @@
     |   +-- JournalFullError the journal is full and its policy is "refuse"
     +-- ContentError         a content download failed its check, or cannot be written
 
+A method here names its class in super(): a zero-argument super() would
+make it a closure over __class__, which costs a board's heap.
+
 Messages never contain credentials: no CIK, token or password is ever put in
 an exception, so logging one on a device is safe.
 """
@@ -46,7 +49,7 @@ class HTTPError(TransportError):
     def __init__(self, status, message=""):
         if not message and 299 < status < 400:
             message = "a redirect, not followed"
-        super().__init__("HTTP %d%s%s" % (status, ": " if message else "", message))
+        super(HTTPError, self).__init__("HTTP %d%s%s" % (status, ": " if message else "", message))
         self.status = status
         # 5xx are the gateway or the server being unwell; a 4xx will fail again.
         self.retryable = status >= 500
@@ -76,7 +79,7 @@ class RequestError(OnepError):
     (unsupported arguments); .context names what was wrong."""
 
     def __init__(self, code, message="", context=None):
-        super().__init__("request failed (%s): %s%s" % (
+        super(RequestError, self).__init__("request failed (%s): %s%s" % (
             code, message, (" [%s]" % context) if context else ""))
         self.code = code
         self.message = message
@@ -103,7 +106,7 @@ class CallError(OnepError):
 
     def __init__(self, procedure, call_id, status, error=None):
         detail = isinstance(error, dict) and error.get("message")
-        super().__init__("%s (call %s) failed with status %r%s%s" % (
+        super(CallError, self).__init__("%s (call %s) failed with status %r%s%s" % (
             procedure, call_id, status, ": " if detail else "", detail or ""))
         self.procedure = procedure
         self.id = call_id
@@ -117,7 +120,7 @@ class RecordBatchError(CallError):
     """recordbatch stored every point except .rejected: [[timestamp, reason], ...]."""
 
     def __init__(self, procedure, call_id, rejected):
-        super().__init__(procedure, call_id, "partial",
+        super(RecordBatchError, self).__init__(procedure, call_id, "partial",
                          {"message": "%d point(s) refused" % len(rejected)})
         self.rejected = rejected
 
@@ -138,5 +141,5 @@ class ContentError(OnepError):
     write (the partial download is kept for the next call)."""
 
     def __init__(self, message, retryable=False):
-        super().__init__(message)
+        super(ContentError, self).__init__(message)
         self.retryable = retryable

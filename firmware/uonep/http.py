@@ -28,10 +28,14 @@ import errno
 import gc
 import select
 import socket
-import sys
 
 from .clock import ticks_diff, ticks_ms
 from .errors import CertificateError, OnepError, ProtocolError, TransportError
+
+try:
+    from micropython import const
+except ImportError:          # CPython
+    const = int  # type: ignore[assignment]
 
 MAX_LINE = 1024
 MAX_HEADERS = 32
@@ -39,11 +43,10 @@ MAX_HEADERS = 32
 # read of 800 points about 15 KB. An answer within it that the heap cannot
 # hold is a ProtocolError too.
 MAX_RESPONSE = 16384
-_MICROPYTHON = sys.implementation.name == "micropython"
 # CPython's "try again" errors of a nonblocking TLS socket (SSLWantReadError,
 # SSLWantWriteError); MicroPython returns None instead.
-_READ_AGAIN = 2
-_WRITE_AGAIN = 3
+_READ_AGAIN = const(2)
+_WRITE_AGAIN = const(3)
 
 
 class Response:
@@ -69,12 +72,21 @@ class HTTP:
         self._rest = b""
 
     def request(self, method, url, data=None, headers=None, timeout=10):
-        self._started = ticks_ms()
-        self._budget = int(timeout * 1000)
+        # The deadline: when the request started, and its ms.
+        self._deadline = ticks_ms(), int(timeout * 1000)
         server, head, data = _message(method, url, data, headers)
         try:
-            if self._socket and (self._server != server or not self._alive()):
+            if self._socket and self._server != server:
                 self.close()
+            if self._socket:
+                # The kept connection is still open while there is nothing
+                # to read (the server's close would be).
+                try:
+                    alive = self._input(bytearray(1)) is None
+                except OSError as failure:
+                    alive = failure.errno in (errno.EAGAIN, _READ_AGAIN)
+                if not alive:
+                    self.close()
             reused = self._socket is not None
             if not reused:
                 self._connect(server)
@@ -137,22 +149,16 @@ class HTTP:
             self._socket = connection = _context(self.verify).wrap_socket(
                 connection, server_hostname=host, do_handshake_on_connect=False)
             self._poller.register(connection)
-        # Nonblocking: MicroPython returns None where CPython raises.
-        if _MICROPYTHON:
-            self._input, self._output = connection.readinto, connection.write
-        else:
-            # CPython only (the ESP32 stubs rightly lack recv_into).
+        # Nonblocking, MicroPython's readinto and write return None where
+        # CPython's recv_into and send raise; _transfer takes both. CPython's
+        # sockets lack readinto; MicroPython's plain ones lack recv_into (its
+        # TLS ones built with DTLS have it, as readinto and a write, alike).
+        if hasattr(connection, "recv_into"):
             self._input = connection.recv_into  # type: ignore[attr-defined]
             self._output = connection.send
+        else:
+            self._input, self._output = connection.readinto, connection.write
         self.connections += 1
-
-    def _alive(self):
-        """Whether the kept connection is still open: nothing to read (the
-        server's close would be)."""
-        try:
-            return self._input(bytearray(1)) is None
-        except OSError as failure:
-            return failure.errno in (errno.EAGAIN, _READ_AGAIN)
 
     def _transfer(self, buffer, reading):
         """Read into or write from buffer once the socket is ready, within
@@ -175,17 +181,19 @@ class HTTP:
             self._wait(event)
 
     def _wait(self, event):
-        remaining = self._budget - ticks_diff(ticks_ms(), self._started)
+        started, budget = self._deadline
+        remaining = budget - ticks_diff(ticks_ms(), started)
         if remaining <= 0:
-            raise TransportError("no complete answer within %s s" % (self._budget / 1000))
+            raise TransportError("no complete answer within %s s" % (budget / 1000))
         self._poller.modify(self._socket, event)
         for _, events in self._poller.poll(remaining):
             return events
         return 0
 
-    def _send(self, parts, reused):
+    def _send(self, data, reused):
+        """Send the byte strings of data, in order."""
         sent = 0
-        for part in parts:
+        for part in data:
             view = memoryview(part)
             done = 0
             while done < len(part):
@@ -214,9 +222,9 @@ class HTTP:
         self._rest = rest[end + 1:]
         return rest[:end].strip()
 
-    def _exact(self, size, before=0):
-        """The next size bytes of the body, which has `before` bytes already."""
-        if before + size > self.max_response:
+    def _exact(self, size, offset=0):
+        """The next size bytes of the body, which has `offset` bytes already."""
+        if offset + size > self.max_response:
             raise _bad("over max_response, %d bytes" % self.max_response)
         body = bytearray(size)
         got = min(size, len(self._rest))
@@ -260,7 +268,26 @@ class HTTP:
         status = int(parts[1])
         length, chunked, close = self._headers()
         try:
-            body = self._body(status, length, chunked)
+            if chunked:
+                body = bytearray()
+                while True:
+                    try:
+                        size = int(self._line().split(b";")[0], 16)
+                    except ValueError:
+                        raise _bad("chunk size")
+                    if size <= 0:
+                        break
+                    body += self._exact(size, len(body))
+                    if self._line():
+                        raise _bad("chunk end")
+                self._headers()
+            elif length is not None:
+                body = self._exact(length)
+            elif status in (204, 304):
+                body = b""
+            else:
+                # A body ended by a close cannot be told from a cut one.
+                raise _bad("no Content-Length")
         except MemoryError:
             # Within max_response, yet more than this heap holds now: the
             # answer's fault, not a reason to shrink the requests.
@@ -268,29 +295,6 @@ class HTTP:
         if close or self._rest or parts[0] != b"HTTP/1.1":
             self.close()
         return Response(status, body)
-
-
-    def _body(self, status, length, chunked):
-        if chunked:
-            body = bytearray()
-            while True:
-                try:
-                    size = int(self._line().split(b";")[0], 16)
-                except ValueError:
-                    raise _bad("chunk size")
-                if size <= 0:
-                    break
-                body += self._exact(size, len(body))
-                if self._line():
-                    raise _bad("chunk end")
-            self._headers()
-            return body
-        if length is not None:
-            return self._exact(length)
-        if status in (204, 304):
-            return b""
-        # A body ended by a close cannot be told from a cut one.
-        raise _bad("no Content-Length")
 
 
 def _bad(what):
@@ -329,28 +333,21 @@ def _context(verify):
     # The shipped CA set: ca.der next to this module.
     source = __file__.rsplit("/", 1)[0] + "/ca.der" if verify is True else verify
     try:
-        _load(context, source)
+        rest = source
+        if isinstance(source, str):
+            # A file's DER certificates one at a time (mbedTLS on
+            # MicroPython takes one per call).
+            with open(source, "rb") as stream:
+                head = stream.read(4)
+                while head[:2] == b"\x30\x82":
+                    context.load_verify_locations(cadata=head + stream.read(head[2] << 8 | head[3]))
+                    head = stream.read(4)
+                rest = head + stream.read() or None
+        if rest is not None:
+            # PEM text, or DER bytes: rare, read by uonep.builders.
+            from .builders import certificates
+            certificates(context, rest)
     except (OSError, ValueError):
         raise CertificateError("cannot read the CA certificates of verify=%s" % (
             source if isinstance(source, str) else "<bytes>"))
     return context
-
-
-def _load(context, source):
-    """Load a file's DER certificates one at a time (mbedTLS on MicroPython
-    takes one per call), else PEM text's blocks, else one DER certificate."""
-    if isinstance(source, str):
-        with open(source, "rb") as stream:
-            head = stream.read(4)
-            while head[:2] == b"\x30\x82":
-                context.load_verify_locations(cadata=head + stream.read(head[2] << 8 | head[3]))
-                head = stream.read(4)
-            source = head + stream.read()
-            if not source:
-                return
-    blocks = bytes(source).split(b"-----BEGIN CERTIFICATE-----")
-    if len(blocks) < 2:
-        context.load_verify_locations(cadata=bytes(source))
-    import binascii
-    for block in blocks[1:]:
-        context.load_verify_locations(cadata=binascii.a2b_base64(block.split(b"-----END")[0]))

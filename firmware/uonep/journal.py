@@ -86,15 +86,18 @@ pending commits (a segment at a time, or ring commits when there is no
 segment to drop), "refuse" raises JournalFullError.
 
 A journal of format 1 (uonep 0.1: a ring of slot files) is carried over at
-open, crash-safely; that and the other rare paths live in uonep.journal_rare.
+open, crash-safely. Opening (and making a new journal) lives in
+uonep.journal_open, let go of once the journal is open; the carrying over
+and the other rare paths (dead letters, dropping, failed writes, errors)
+in uonep.journal_rare, imported when one is taken.
 """
 
-import binascii
 import gc
 import os
 import struct
+from binascii import crc32
 
-from .errors import JournalError, ValidationError
+from .errors import JournalError
 
 try:
     from micropython import const
@@ -105,79 +108,24 @@ VERSION = const(2)
 BLOCK = const(4096)          # a segment: one LittleFS block, written once
 RING = const(128)            # files in the ring
 GROUP = const(16)            # ring files per folder
-FRAME = const(128)           # LittleFS keeps files up to its cache size inline
+_FRAME = const(128)          # LittleFS keeps files up to its cache size inline
 _HEAD = const(10)            # crc32, size, seq, flags
-DATA = const(FRAME - _HEAD)  # payload bytes per frame
+DATA = const(_FRAME - _HEAD)  # payload bytes per frame
 _SPACE = const(BLOCK - 4)    # a segment's frames; its crc32 follows them
-MAX_PAYLOAD = const(_SPACE - 34 * _HEAD)   # a commit fits one segment
+_LARGEST = const(_SPACE - 34 * _HEAD)   # a commit fits one segment
 _FIRST = const(0x80)
 _CHUNK = const(1024)         # bytes of a segment read at a time
 # Flash beyond the capacity: the journal's folders (the ring's eight, the
 # segments', its own), a metadata pair of two blocks each.
 OVERHEAD = const((RING // GROUP + 2) * 2 * BLOCK)
-SHARE = const(4)             # "auto": (SHARE - 1) / SHARE of the room
 _STATE = "<BHIIIII"
-_STATE_SIZE = 27             # with its crc32: 28 at most is one 64-byte write
-_ENOSPC = 28
-
-POLICIES = ("drop_oldest", "refuse")
+_STATE_SIZE = const(27)      # with its crc32: 28 at most is one 64-byte write
 
 
-# (Unsigned on MicroPython and CPython 3 alike.)
-_crc = binascii.crc32
-
-
-def read_into(path, buffer, offset):
-    """Read the file at path from offset into buffer: the bytes read (0
-    when it cannot be read)."""
-    try:
-        with open(path, "rb") as f:
-            f.seek(offset)
-            return f.readinto(buffer)
-    except OSError:
-        return 0
-
-
-def _names(path):
-    """The names in a folder (os.ilistdir where there is one: no list)."""
-    if hasattr(os, "ilistdir"):
-        for entry in os.ilistdir(path):
-            yield entry[0]
-    else:
-        yield from os.listdir(path)
-
-
-def _slot(seq):
-    slot = seq % RING
+def _slot(number):
+    """The ring file of sequence number `number`."""
+    slot = number % RING
     return "r%d/%d" % (slot // GROUP, slot % GROUP)
-
-
-def _unload_rare():
-    """Let go of journal_open's and journal_rare's code once opening is
-    over: they open, recover and convert at boot, and are imported again
-    when needed."""
-    import sys
-    for name in ("journal_open", "journal_rare"):
-        if sys.modules.pop("uonep." + name, None) is not None:
-            try:
-                delattr(sys.modules["uonep"], name)
-            except (KeyError, AttributeError):
-                pass
-
-
-def _frames(data, at=0, length=None):
-    """(seq, flags, data start, end) of each valid frame in data[at:length],
-    skipping damage."""
-    view = memoryview(data)
-    length = len(data) if length is None else length
-    while at + _HEAD <= length:
-        crc, size, seq, flags = struct.unpack_from("<IBIB", data, at)
-        end = at + size
-        if size < _HEAD or end > length or crc != _crc(view[at + 4:end]):
-            at += 1
-            continue
-        yield seq, flags, at + _HEAD, end
-        at = end
 
 
 class Journal:
@@ -188,40 +136,38 @@ class Journal:
     commits, counted) or "refuse" (JournalFullError, nothing stored);
     dead_bytes: the bound of the dead-letter store."""
 
+    # Set by opening (uonep.journal_open); annotations only, they cost
+    # nothing on a board.
+    path: str
+    policy: str
+    dead_bytes: int
+    capacity: int            # bytes of pending frames
+    _mirror: bytearray       # frames of [_start, _head) ("RAM"); None: closed
+    _changes: int            # counts moves of the mirror's frames
+    _start: int
+    _head: int
+    _first: int              # segment files are [_first, _next)
+    _next: int
+    _end: list               # [segment, sequence number]: where a walk read to its end
+                             # of that segment reached (its last + 1, or the ack point)
+    # The ack state (format: "state")
+    _generation: int
+    _acked: int
+    _corrupt_through: int    # damage before this sequence number is counted
+    _dirty: bool             # the state changed since it was written
+    _counts: dict            # what stats() reports of the commits (some in the state)
+    _dead_size: int
+    _memo: list              # the last two commits pending() yielded ("RAM")
+
     def __init__(self, path, capacity_bytes="auto", policy="drop_oldest", dead_bytes=8192):
-        if policy not in POLICIES or type(dead_bytes) is not int or dead_bytes < 1024 or \
-                capacity_bytes != "auto" and (type(capacity_bytes) is not int or
-                                              capacity_bytes < 512):
-            raise ValidationError('journal: policy "drop_oldest" or "refuse", capacity_bytes '
-                                  '"auto" or 512 and up, dead_bytes 1024 and up')
-        self.path = path.rstrip("/") or "/"
-        self.policy = policy
-        self.dead_bytes = dead_bytes
-        self._mirror: bytearray  # frames of [_start, _head), by opening ("RAM")
-        self._changes = 0        # counts moves of the mirror's frames
-        # Segment files are [_first, _next).
-        self._acked = self._start = self._head = self._first = self._next = 0
-        self._end = [-1, 0]      # [segment, its last sequence number + 1]
-        self._generation = self._dropped = self._corrupt = self._dead_dropped = 0
-        self._corrupt_through = 0    # damage before this sequence number is counted
-        self._pending = self._pending_bytes = self._committed = 0
-        self._dead = self._dead_size = 0
-        self._dirty = False
-        # The last two commits pending() yielded (see "RAM").
-        self._memo = [[-1] * 6, [-1] * 6]
-        self.capacity = 0        # bytes of pending frames: set by opening
-        self._closed = True
-        from .journal_open import open_journal
-        open_journal(self, capacity_bytes)
-        _unload_rare()
-        # Opening leaves garbage (and its code) all over a small heap; a
-        # small mirror is allocated again once that is collected, low down
-        # (a large one stays: moving it would need it twice).
-        self._buffer = None
+        from .journal_open import journal_open
+        journal_open(self, path, capacity_bytes, policy, dead_bytes)
+        # Opening leaves garbage (and its code, let go of) all over a small
+        # heap; a small mirror is allocated again once that is collected,
+        # low down (a large one stays: moving it would need it twice).
         gc.collect()
         if len(self._mirror) < BLOCK // 2:
             self._mirror = bytearray(self._mirror)
-        self._closed = False
 
     # -- public API ---------------------------------------------------------
     def commit(self, payload):
@@ -230,7 +176,7 @@ class Journal:
         size = len(payload)
         count = (size + DATA - 1) // DATA or 1
         framed = size + count * _HEAD
-        if size > MAX_PAYLOAD or framed > min(_SPACE, self.capacity):
+        if size > _LARGEST or framed > min(_SPACE, self.capacity):
             raise JournalError("a commit of %d bytes is too large" % size)
         self._room(count, framed)
         frames = bytearray(framed)
@@ -243,14 +189,15 @@ class Journal:
             struct.pack_into("<BIB", frames, at + 4, end - at, self._head + part,
                              (0 if part else _FIRST) | (count - 1 - part))
             frames[at + _HEAD:end] = source[offset:offset + end - at - _HEAD]
-            struct.pack_into("<I", frames, at, _crc(view[at + 4:end]))
+            struct.pack_into("<I", frames, at, crc32(view[at + 4:end]))
             self._store(_slot(self._head + part), view[at:end])
             at = end
         self._mirror.extend(frames)
         self._head += count
-        self._pending += 1
-        self._pending_bytes += size
-        self._committed += 1
+        counts = self._counts
+        counts["pending"] += 1
+        counts["pending_bytes"] += size
+        counts["committed"] += 1
 
     def pending(self):
         """Yield (position, payload) for every pending commit, oldest first.
@@ -271,7 +218,15 @@ class Journal:
         if position >= self._head:
             raise JournalError("no commit at position %d" % position)
         if position >= self._acked:
-            self._advance(position + 1, 0, *self._count(position))
+            # The counts of the walk's memo (see "RAM"), or counted again.
+            counted = None
+            for memo in self._memo:
+                if memo[0] == self._acked and memo[1] == position:
+                    counted = memo[2], memo[3]
+            if counted is None:
+                from .journal_rare import count
+                counted = count(self, position)
+            self._advance(position + 1, 0, *counted)
 
     def dead_letter(self, payload, reason):
         """Keep payload with a reason in the dead-letter store, durably."""
@@ -282,23 +237,19 @@ class Journal:
     def dead_letters(self):
         """Yield (payload, reason) for every dead letter, oldest first."""
         self._check()
-        from .journal_rare import read_letters
-        return read_letters(self)
+        from .journal_rare import dead_letters
+        return dead_letters(self)
 
     def stats(self):
-        return {"pending": self._pending, "pending_bytes": self._pending_bytes,
-                "dropped": self._dropped, "corrupt": self._corrupt,
-                "dead_lettered": self._dead, "dead_dropped": self._dead_dropped,
-                "committed": self._committed, "capacity": self.capacity,
-                "segments": self._next - self._first}
+        return dict(self._counts, capacity=self.capacity, segments=self._next - self._first)
 
     def close(self):
-        if not self._closed and self._dirty:
+        if self._mirror is not None and self._dirty:
             try:
                 self._write_state()
             except JournalError:
                 pass
-        self._closed = True
+        self._mirror = None      # closed (and its RAM let go of)
 
     def __enter__(self):
         return self
@@ -347,15 +298,14 @@ class Journal:
                         changes = self._changes
                         at = 0
                     length = len(data)
-                elif length - at < FRAME and length == _CHUNK:
+                elif length - at < _FRAME and length == _CHUNK:
                     # The chunk's end may cut the next frame: read on from it.
                     offset += at
                     at = 0
                     length = self._read_into(name, data, offset)
                 if at + _HEAD > length:
                     if not ring:
-                        # All of it read: what _segment_end would say (or
-                        # more, when it was all acknowledged).
+                        # All of it read (for _reclaim).
                         self._end[0], self._end[1] = number - 1, expected
                     break
                 size, seq, flags = unpack("<BIB", data, at + 4)
@@ -363,7 +313,7 @@ class Journal:
                 # Each frame of a segment is checked as it is read (its
                 # crc32 over the whole would need the whole in RAM).
                 if not ring and (size < _HEAD or end > length or unpack(
-                        "<I", data, at)[0] != _crc(view[at + 4:end])):
+                        "<I", data, at)[0] != crc32(view[at + 4:end])):
                     at += 1                  # damage: look for the next frame
                     continue
                 begin = at + _HEAD
@@ -422,92 +372,61 @@ class Journal:
         (runs are noticed in order of sequence number)."""
         if end > self._corrupt_through:
             if start > self._corrupt_through:     # not the run counted last
-                self._corrupt += 1
+                self._counts["corrupt"] += 1
             self._corrupt_through = end
             self._dirty = True
 
-    def _count(self, position):
-        """(commits, payload bytes) from the ack point through position."""
-        for memo in self._memo:
-            if memo[0] == self._acked and memo[1] == position:
-                return memo[2], memo[3]
-        commits = total = 0
-        for last, _, begin, end in self._records(False):
-            if last > position:
-                break
-            commits += 1
-            total += end - begin
-        return commits, total
-
     # -- making room ------------------------------------------------------------
-    def _room(self, count, framed):
-        """Make the ring take `count` frames of `framed` bytes in all."""
+    def _room(self, count, size):
+        """Make the ring take `count` frames of `size` bytes in all."""
         while self._head - self._start + count > RING or \
-                len(self._mirror) + framed > min(_SPACE, self.capacity):
+                len(self._mirror) + size > min(_SPACE, self.capacity):
+            error = None
             if self.capacity >= 2 * BLOCK:
                 try:
                     self._pack()
                     continue
-                except OSError as error:
-                    if error.args[0] != _ENOSPC or self.policy == "refuse":
-                        raise self._failure(error)
-            elif self.policy == "refuse":
-                raise self._failure(None)
-            from .journal_rare import drop_ring
-            drop_ring(self, count, framed)
+                except OSError as failed:
+                    error = failed
+            from .journal_rare import make_room
+            make_room(self, count, size, error)
 
     def _pack(self):
         """Write the ring's pending frames as the next segment file."""
         if self._next - self._first >= self.capacity // BLOCK - 1:
-            if self.policy == "refuse":
-                raise self._failure(None)
-            self._drop_segment()
+            from .journal_rare import drop_segment
+            drop_segment(self)
         self._end[0] = -1
         frames = self._mirror
         # Its crc32 written after it: no block-sized copy of the frames.
-        self._write("s/%d" % self._next, frames, "wb", struct.pack("<I", _crc(frames)))
+        self._write("s/%d" % self._next, frames, "wb", struct.pack("<I", crc32(frames)))
         self._next += 1
         self._start = self._head
         frames[0:] = b""
         self._changes += 1
 
-    def _drop_segment(self):
-        """Drop the oldest segment: its pending commits are counted as dropped."""
-        commits = total = 0
-        for _, _, begin, end in self._records(False, self._first + 1):
-            commits += 1
-            total += end - begin
-        self._advance(max(self._acked, self._segment_end(self._first)), commits, commits, total)
-
-    def _free(self):
-        """Out of space: drop the oldest segment if the policy allows. True
-        when something was freed."""
-        if self.policy == "refuse" or self._next <= self._first:
-            return False
-        self._drop_segment()
-        return True
-
-    def _advance(self, acked, dropped, commits, total):
-        """Move the ack point past `commits` commits of `total` bytes,
+    def _advance(self, start, dropped, commits, total):
+        """Move the ack point to start, past `commits` commits of `total` bytes,
         `dropped` of them to make room: durably first, then the mirror and
         the segments."""
         before = self._acked
-        self._acked = acked
-        self._dropped += dropped
+        counts = self._counts
+        self._acked = start
+        counts["dropped"] += dropped
         try:
             self._write_state()
         except JournalError:
             self._acked = before
-            self._dropped -= dropped
+            counts["dropped"] -= dropped
             raise
-        self._pending = max(0, self._pending - commits)
-        self._pending_bytes = max(0, self._pending_bytes - total)
+        counts["pending"] = max(0, counts["pending"] - commits)
+        counts["pending_bytes"] = max(0, counts["pending_bytes"] - total)
         for memo in self._memo:
             memo[0] = -1
-        self._start = max(self._start, acked)
+        self._start = max(self._start, start)
         mirror = self._mirror
-        at = len(mirror) if acked >= self._head else 0
-        while at < len(mirror) and struct.unpack_from("<I", mirror, at + 5)[0] < acked:
+        at = len(mirror) if start >= self._head else 0
+        while at < len(mirror) and struct.unpack_from("<I", mirror, at + 5)[0] < start:
             at += mirror[at + 4]
         if at:
             mirror[0:at] = b""
@@ -515,53 +434,31 @@ class Journal:
         self._reclaim()
 
     def _reclaim(self):
-        """Delete the segments acknowledged through."""
-        while self._next > self._first and self._segment_end(self._first) <= self._acked:
+        """Delete the segments acknowledged through (a walk of the oldest
+        tells where it ends)."""
+        end = self._end
+        while self._next > self._first:
+            if end[0] != self._first:
+                for _ in self._records(False, self._first + 1):
+                    pass
+            if end[1] > self._acked:
+                break
             self._remove("s/%d" % self._first)
             self._first += 1
 
     # -- files --------------------------------------------------------------------
     def _file(self, name):
-        return "%s/%s" % (self.path, name)
+        return self.path + "/" + name
 
-    def _read_into(self, name, buffer, offset):
-        return read_into(self._file(name), buffer, offset)
-
-    def _read(self, name):
-        """A file's bytes, or None when it cannot be read."""
+    def _read_into(self, name, buffer, at):
+        """Read file `name` from offset `at` into buffer: the bytes read (0
+        when it cannot be read)."""
         try:
             with open(self._file(name), "rb") as f:
-                return f.read()
+                f.seek(at)
+                return f.readinto(buffer)
         except OSError:
-            return None
-
-    def _read_slot(self, seq):
-        """Read the ring file of seq into self._buffer: the sequence number
-        of its frame, -1 when damaged, -2 when missing."""
-        data = self._buffer = self._read(_slot(seq))
-        if data is None:
-            return -2
-        if len(data) < _HEAD or data[4] != len(data) or \
-                _crc(data[4:]) != struct.unpack_from("<I", data)[0]:
-            return -1
-        return struct.unpack_from("<I", data, 5)[0]
-
-    def _segment_end(self, number):
-        """The sequence number after segment `number`'s last frame (0: none)."""
-        if self._end[0] != number:
-            end = offset = 0
-            data = bytearray(_CHUNK)     # a chunk at a time
-            while True:
-                length = self._read_into("s/%d" % number, data, offset)
-                for frame in _frames(data, 0, length):
-                    end = max(end, frame[0] + 1)
-                if length < _CHUNK:
-                    break
-                # Read on from where a frame the chunk's end cut may start
-                # (a frame read twice counts once).
-                offset += length - (FRAME - 1)
-            self._end[0], self._end[1] = number, end
-        return self._end[1]
+            return 0
 
     def _remove(self, name):
         self._end[0] = -1
@@ -574,10 +471,11 @@ class Journal:
         try:
             self._write(name, data, mode)
         except OSError as error:
-            raise self._failure(error)
+            from .journal_rare import failure
+            raise failure(self, error)
 
-    def _write(self, name, data, mode="wb", tail=b""):
-        """Write a file (data, then tail; data may be a function that writes
+    def _write(self, name, data, mode="wb", end=b""):
+        """Write a file (data, then end; data may be a function that writes
         to the open file) durably; out of space, make room by the policy and
         try again (a folder gone is made again, once). Raises OSError."""
         folder = "/" in name
@@ -588,36 +486,28 @@ class Journal:
                         data(f)
                     else:
                         f.write(data)
-                    f.write(tail)
+                    f.write(end)
                     f.flush()
                     if hasattr(os, "fsync"):
                         os.fsync(f.fileno())    # CPython; LittleFS commits on flush
                 return
             except OSError as error:
-                if error.args[0] == 2 and folder:    # ENOENT
-                    folder = False
-                    from .journal_rare import makedirs
-                    makedirs(self._file(name[0:name.find("/")]))
-                elif error.args[0] != _ENOSPC or not self._free():
-                    raise
-
-    def _failure(self, error):
-        from .journal_rare import failure
-        return failure(self, error)
+                from .journal_rare import recover
+                folder = recover(self, name, error, folder)
 
     def _write_state(self):
         """Write the ack state into the file not written last."""
         self._generation = (self._generation + 1) & 0xFFFF
         data = bytearray(_STATE_SIZE)
+        counts = self._counts
         struct.pack_into(_STATE, data, 4, VERSION, self._generation, self._acked,
-                         self._dropped, self._corrupt, self._corrupt_through,
-                         self._dead_dropped)
-        struct.pack_into("<I", data, 0, _crc(memoryview(data)[4:]))
-        self._store("s/" + "ab"[self._generation & 1], data)
+                         counts["dropped"], counts["corrupt"], self._corrupt_through,
+                         counts["dead_dropped"])
+        struct.pack_into("<I", data, 0, crc32(memoryview(data)[4:]))
+        self._store(("s/a", "s/b")[self._generation & 1], data)
         self._dirty = False
 
     def _check(self, payload=b""):
-        if self._closed:
-            raise JournalError("the journal at %s is closed" % self.path)
-        if not isinstance(payload, (bytes, bytearray, memoryview)):
-            raise ValidationError("a journal payload must be bytes")
+        if self._mirror is None or not isinstance(payload, (bytes, bytearray, memoryview)):
+            from .journal_rare import misuse
+            raise misuse(self)

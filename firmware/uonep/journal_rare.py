@@ -1,7 +1,8 @@
 """The journal's rare paths, imported only when one is taken (a sampling
-device does not load them): making a new journal, carrying a journal of
-format 1 over, finding the ack point of a journal whose ack state is lost,
-trimming a full dead-letter store, making a ring folder that is gone.
+device does not load them): carrying a journal of format 1 over, finding
+the ack point of a journal whose ack state is lost, the dead-letter store,
+making room by dropping, failed writes (out of space, a folder gone),
+errors, counting what a walk did not.
 
 Carrying over a journal of format 1 (uonep 0.1: a ring of slot files in
 group folders, header J, ack state A/B, dead letters D) is crash-safe in
@@ -18,15 +19,22 @@ is lost and nothing is delivered twice.
 
 import os
 import struct
+from binascii import crc32
 
-from .errors import JournalError, JournalFullError
-from .journal import (_ENOSPC, BLOCK, GROUP as _RING_GROUP, OVERHEAD, RING, SHARE, VERSION,
-                      _crc, _frames, _names)
+from .errors import JournalError, JournalFullError, ValidationError
+from .journal import BLOCK, RING, VERSION
 
-GROUP = 16          # format 1 slot files per folder
+try:
+    from micropython import const
+except ImportError:          # CPython
+    const = int  # type: ignore[assignment]
+
+_GROUP = const(16)           # format 1 slot files per folder
+_ENOSPC = const(28)
+_PIECE = const(256)          # bytes of the dead-letter store read at a time
 
 
-def _cause(error):
+def cause(error):
     """An OSError, named (MicroPython has no name for ENOSPC)."""
     if error.args[0] == _ENOSPC:
         return "[Errno 28] ENOSPC, no space left on the filesystem"
@@ -38,8 +46,16 @@ def failure(journal, error):
     is full and its policy is "refuse")."""
     if error is None or error.args[0] == _ENOSPC and journal.policy == "refuse":
         return JournalFullError("journal full at %s: %d commits pending%s" % (
-            journal.path, journal._pending, "" if error is None else "; " + _cause(error)))
-    return JournalError("cannot write the journal at %s: %s" % (journal.path, _cause(error)))
+            journal.path, journal._counts["pending"], "" if error is None else "; " + cause(error)))
+    return JournalError("cannot write the journal at %s: %s" % (journal.path, cause(error)))
+
+
+def misuse(journal):
+    """The error for a call on a closed journal, or else with a payload
+    that is not bytes."""
+    if journal._mirror is None:
+        return JournalError("the journal at %s is closed" % journal.path)
+    return ValidationError("a journal payload must be bytes")
 
 
 def foreign(journal, version):
@@ -47,104 +63,93 @@ def foreign(journal, version):
                         % (journal.path, version, VERSION))
 
 
+def make_room(journal, count, framed, error):
+    """The ring cannot take count frames of framed bytes and packing it
+    failed (error) or is not done (None, a journal of the ring alone):
+    drop by the policy, or raise."""
+    if error is None and journal.policy == "refuse" or error is not None and (
+            error.args[0] != _ENOSPC or journal.policy == "refuse"):
+        raise failure(journal, error)
+    drop_ring(journal, count, framed)
+
+
+def recover(journal, name, error, folder):
+    """After writing file name failed with error: make its folder again
+    when it is gone and folder (returns False: it is made once), or make
+    room by the policy when out of space; else raise error."""
+    if error.args[0] == 2 and folder:    # ENOENT
+        from .journal_open import makedirs
+        makedirs(journal._file(name[0:name.find("/")]))
+        return False
+    if error.args[0] != _ENOSPC or journal.policy == "refuse" or journal._next <= journal._first:
+        raise error
+    drop_segment(journal)
+    return folder
+
+
+def drop_segment(journal):
+    """Drop the oldest segment: its pending commits are counted as dropped
+    (under "refuse", JournalFullError instead)."""
+    if journal.policy == "refuse":
+        raise failure(journal, None)
+    commits, total = count(journal, journal._head, journal._first + 1)
+    # That walk read the segment to its end: journal._end says where it ends.
+    journal._advance(journal._end[1], commits, commits, total)
+
+
+def count(journal, position, stop=None):
+    """(commits, payload bytes) from the ack point through position (in
+    the segments before stop, when given)."""
+    commits = total = 0
+    for last, _, begin, end in journal._records(False, stop):
+        if last > position:
+            break
+        commits += 1
+        total += end - begin
+    return commits, total
+
+
 def drop_ring(journal, count, framed):
     """Drop the ring's oldest commits until count frames of framed bytes
     fit (a journal of the ring alone, or one the filesystem has no room
     for a segment of)."""
-    commits = total = low = 0
+    commits = total = low = at = 0
     start = journal._start
     mirror = journal._mirror
-    for seq, flags, begin, end in _frames(mirror):
+    # (The mirror's frames were checked when they were read.)
+    while at < len(mirror):
         if journal._head - start + count <= RING and \
                 len(mirror) - low + framed <= min(BLOCK - 4, journal.capacity):
             break
-        total += end - begin
-        if not flags & 0x7F:
+        size = mirror[at + 4]
+        total += size - 10
+        at += size
+        if not mirror[at - size + 9] & 0x7F:
             commits += 1
-            start = seq + 1
-            low = end
+            start = struct.unpack_from("<I", mirror, at - size + 5)[0] + 1
+            low = at
     journal._advance(start, commits, commits, total)
-
-
-def makedirs(path):
-    """Make path and its missing parents."""
-    at = 0
-    while at >= 0:
-        at = path.find("/", at + 1)
-        try:
-            os.mkdir(path if at < 0 else path[:at])
-        except OSError as error:
-            if error.args[0] != 17 and (at < 0 or error.args[0] == _ENOSPC):   # EEXIST
-                raise JournalError("cannot make %s: %s" % (path, _cause(error)))
-
-
-def prepare(journal, capacity):
-    """A journal without an ack state: True when it is new (made now),
-    False when its state is lost, None when it was of format 1 (carried
-    over, or the carrying over finished: open it again)."""
-    path = journal.path
-    try:
-        names = list(_names(path))
-    except OSError:
-        try:
-            os.stat(path + ".v2")
-        except OSError:
-            makedirs(path)
-            names = []
-        else:
-            finish(path)                 # a carrying over cut short
-            return None
-    if [name for name in names if name in ("J", "A", "B", "D") or name.isdigit()]:
-        migrate(path, capacity, journal.policy, journal.dead_bytes)
-        return None
-    if "s" not in names:
-        for group in range(RING // _RING_GROUP):
-            makedirs(journal._file("r%d" % group))
-        makedirs(journal._file("s"))
-    return not names
-
-
-def size(journal, capacity):
-    """The capacity of a journal: as given, refused when the filesystem
-    cannot hold it; or "auto", (SHARE - 1) / SHARE of the room (the free
-    space and what the journal holds) less its folders, in whole blocks."""
-    room = None
-    try:
-        fs = os.statvfs(journal.path)
-        # LittleFS counts each folder's two blocks twice, so its free space
-        # may come out below zero (a 32-bit wrap): the journal's own folders
-        # and segments are added back as it counts them.
-        room = (fs[4] - (fs[4] >> 31 << 32) + journal._next - journal._first) * fs[1] + \
-            2 * OVERHEAD
-    except (AttributeError, OSError):
-        pass        # no statvfs (Windows): trust the caller
-    if capacity == "auto":
-        capacity = (1 << 22 if room is None else room) * (SHARE - 1) // SHARE - OVERHEAD
-        return max(BLOCK, capacity // BLOCK * BLOCK)
-    if room is not None and capacity + OVERHEAD > room:
-        raise JournalError("journal capacity of %d bytes (and %d for its folders) does not "
-                           "fit the %d bytes free at %s" % (capacity, OVERHEAD, room,
-                                                            journal.path))
-    return capacity
 
 
 def oldest(journal, ring=False):
     """The ack point when the state is lost: the oldest commit on flash
     (ring: in the ring, whose newest frame is a lap at most ahead)."""
+    from .journal_open import frames, read_slot
     for number in range(journal._next if ring else journal._first, journal._next):
-        for seq, flags, _, _ in _frames(journal._read("s/%d" % number) or b""):
+        for seq, flags, _, _ in frames(_read(journal._file("s/%d" % number)) or b""):
             if flags & 0x80:
                 return seq
-    found = [seq for seq in map(journal._read_slot, range(RING)) if seq >= 0] or [0]
+    found = [read_slot(journal, seq)[0] for seq in range(RING)]
+    found = [seq for seq in found if seq >= 0] or [0]
     return max(min(found), max(found) + 1 - RING)
 
 
-def read_letters(journal):
+def dead_letters(journal):
     """(payload, reason) of each valid dead letter, oldest first, one letter
     in RAM at a time."""
-    from .journal_open import PIECE, letters
+    from .journal_open import letters
     head = bytearray(10)
-    for start in letters(journal, bytearray(PIECE)):
+    for start in letters(journal, bytearray(_PIECE)):
         payload, text = _lengths(journal, start, head)
         letter = bytearray(payload + text)
         journal._read_into("d", letter, start + 10)
@@ -175,13 +180,13 @@ def dead_letter(journal, payload, reason):
     letter = bytearray(struct.pack("<2sHH4x", b"\xdeL", len(payload), len(text)))
     letter += payload
     letter += text
-    struct.pack_into("<I", letter, 6, _crc(letter[10:], _crc(letter[2:6])))
+    struct.pack_into("<I", letter, 6, crc32(letter[10:], crc32(letter[2:6])))
     if len(letter) > journal.dead_bytes // 2:
         raise JournalError("a dead letter of %d bytes is too large" % len(letter))
     if journal._dead_size + len(letter) > journal.dead_bytes:
         trim_dead(journal, len(letter))
     journal._store("d", letter, "ab")
-    journal._dead += 1
+    journal._counts["dead_lettered"] += 1
     journal._dead_size += len(letter)
 
 
@@ -189,13 +194,13 @@ def trim_dead(journal, size):
     """Drop the oldest dead letters until size more bytes leave the store
     at most half full (the rest copied a piece at a time to a new file,
     then renamed over the old)."""
-    from .journal_open import PIECE, letters
+    from .journal_open import letters
     try:
         total = os.stat(journal._file("d"))[6]
     except OSError:
         total = 0
     half = journal.dead_bytes // 2
-    buffer = bytearray(PIECE)
+    buffer = bytearray(_PIECE)
     head = bytearray(10)
     dropped = start = 0
     for begin in letters(journal, buffer):
@@ -210,10 +215,10 @@ def trim_dead(journal, size):
     try:
         os.rename(journal._file("d~"), journal._file("d"))
     except OSError as error:
-        raise journal._failure(error)
-    journal._dead -= dropped
+        raise failure(journal, error)
+    journal._counts["dead_lettered"] -= dropped
     journal._dead_size = total - start
-    journal._dead_dropped += dropped
+    journal._counts["dead_dropped"] += dropped
     journal._write_state()
 
 
@@ -239,7 +244,7 @@ def migrate(path, capacity, policy, dead_bytes):
     journal = Journal(path + ".v2", capacity, policy, dead_bytes)
     for payload in _pending(path, slots, acked):
         journal.commit(_convert(payload))
-    journal._dropped += dropped
+    journal._counts["dropped"] += dropped
     journal._dirty = True
     journal.close()
     try:
@@ -286,12 +291,12 @@ def _state(path):
     """(slots, first unacknowledged sequence number or None, dropped)."""
     slots = None
     data = _read(path + "/J")
-    if data and len(data) == 12 and _crc(data[0:8]) == struct.unpack("<I", data[8:12])[0]:
+    if data and len(data) == 12 and crc32(data[0:8]) == struct.unpack("<I", data[8:12])[0]:
         slots = struct.unpack("<3sBI", data[0:8])[2]
     best = None
     for name in ("A", "B"):
         data = _read(path + "/" + name)
-        if data and len(data) == 29 and _crc(data[4:]) == struct.unpack("<I", data[0:4])[0]:
+        if data and len(data) == 29 and crc32(data[4:]) == struct.unpack("<I", data[0:4])[0]:
             fields = struct.unpack("<BIIIIII", data[4:])
             if fields[0] == 1 and (best is None or fields[1] > best[1]):
                 best = fields
@@ -302,7 +307,7 @@ def _state(path):
         slots = 0
         for group in _numbers(path):
             for slot in _numbers("%s/%d" % (path, group)):
-                slots = max(slots, group * GROUP + slot + 1)
+                slots = max(slots, group * _GROUP + slot + 1)
     return slots, None, 0
 
 
@@ -316,9 +321,9 @@ def _numbers(folder):
 def _chunk(path, slots, sequence):
     """(seq, part, more, data) of the slot for sequence, or None."""
     slot = sequence % slots
-    data = _read("%s/%d/%d" % (path, slot // GROUP, slot % GROUP))
+    data = _read("%s/%d/%d" % (path, slot // _GROUP, slot % _GROUP))
     if not data or len(data) < 10 or len(data) > 128 or \
-            _crc(data[4:]) != struct.unpack("<I", data[0:4])[0]:
+            crc32(data[4:]) != struct.unpack("<I", data[0:4])[0]:
         return None
     seq, part, more = struct.unpack("<IBB", data[4:10])
     return seq, part, more, data[10:]
@@ -366,8 +371,9 @@ def _copy(source, target):
 
 
 def _remove_tree(path):
+    from .journal_open import names as listing
     try:
-        names = list(_names(path))
+        names = list(listing(path))
     except OSError:
         return
     for name in names:

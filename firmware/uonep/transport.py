@@ -8,7 +8,7 @@ the README for what each leaves unprotected). Whatever such a library raises
 becomes a TransportError; responses are always closed.
 """
 
-from .errors import OnepError, TransportError, ValidationError
+from .errors import OnepError, TransportError
 
 USER_AGENT = "uonep/0.1"
 
@@ -25,11 +25,8 @@ def parse_server(server):
     if scheme in ("http", "https") and host and "/" not in host and "@" not in host and \
             port != 0 and (port or 0) < 65536:
         return scheme == "https", host, port
-    # The text itself is not quoted: a mistyped secrets file may have put
-    # a password there.
-    raise ValidationError("server must be a URL such as https://m2.exosite.com or "
-                          "http://127.0.0.1:8080: http:// or https://, a host name, an "
-                          "optional :port from 1 to 65535, nothing more")
+    from .builders import refusal
+    raise refusal("server", server)
 
 
 class Transport:

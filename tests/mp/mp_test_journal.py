@@ -7,7 +7,8 @@ import sys
 from flashsim import FlashSim, file_names, xorshift
 from uonep import forward
 from uonep.errors import JournalError, JournalFullError, ValidationError
-from uonep.journal import BLOCK, DATA, OVERHEAD, RING, Journal, _frames
+from uonep.journal import BLOCK, DATA, OVERHEAD, RING, Journal
+from uonep.journal_open import frames as _frames
 
 sys.path.append(sys.path[0].rsplit("/", 2)[0] + "/tools/benchmarks")
 import journal_v1  # noqa: E402  (uonep 0.1's journal, to make version 1 journals)

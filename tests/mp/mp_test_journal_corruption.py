@@ -16,7 +16,8 @@ import struct
 import campaign
 from flashsim import FlashSim, file_names, mount, xorshift
 from uonep.errors import JournalError
-from uonep.journal import DATA, Journal, _frames as _segment_frames, _slot
+from uonep.journal import DATA, Journal, _slot
+from uonep.journal_open import frames as _segment_frames
 
 HEAPSIZE = "16m"    # the simulated flash and its images live in the heap too
 BLOCKS = 48
@@ -92,7 +93,7 @@ def _build(capacity, commits, ack_after, ack_index, rounds):
     # the segment that holds its sequence numbers.
     segments = {}
     for number in range(journal._first, journal._next):
-        for seq, _, _, _ in _segment_frames(journal._read("s/%d" % number)):
+        for seq, _, _, _ in _segment_frames(_read("s/%d" % number)):
             segments[seq] = "s/%d" % number
     pending = []
     for position, payload in journal.pending():
