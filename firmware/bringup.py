@@ -53,7 +53,7 @@ def server_time(app):
     that carries no credential, whose answer only sets a rough clock; every
     request after it is verified (see the README's Security section)."""
     from uonep import provision
-    from uonep.transport import Transport
+    from uonep.client import Transport
     try:
         return provision.server_time(app.client)
     except CertificateError:

@@ -14,7 +14,7 @@ import os
 
 from uonep.errors import ValidationError
 from uonep.rpc import check_key
-from uonep.transport import parse_server
+from uonep.client import parse_server
 
 def read_json(path, what, limit):
     """(the JSON object in the file at path (at most limit bytes), None),

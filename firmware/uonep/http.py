@@ -32,21 +32,14 @@ import socket
 from .clock import ticks_diff, ticks_ms
 from .errors import CertificateError, OnepError, ProtocolError, TransportError
 
-try:
-    from micropython import const
-except ImportError:          # CPython
-    const = int  # type: ignore[assignment]
-
 MAX_LINE = 1024
 MAX_HEADERS = 32
 # The largest answer read: a push's answer is about 25 bytes per call, a
 # read of 800 points about 15 KB. An answer within it that the heap cannot
 # hold is a ProtocolError too.
 MAX_RESPONSE = 16384
-# CPython's "try again" errors of a nonblocking TLS socket (SSLWantReadError,
-# SSLWantWriteError); MicroPython returns None instead.
-_READ_AGAIN = const(2)
-_WRITE_AGAIN = const(3)
+# (2 and 3 below: CPython's "try again" errors of a nonblocking TLS socket,
+# SSLWantReadError and SSLWantWriteError; MicroPython returns None instead.)
 
 
 class Response:
@@ -69,12 +62,19 @@ class HTTP:
         self.max_response = max_response
         self.connections = 0
         self._socket = self._raw = self._server = None
+        # What was read and not used yet: self._rest from self._start on.
         self._rest = b""
+        self._start = 0
+        # One read buffer for every request; the Host and header lines of
+        # the last request, as (host, headers, bytes): a push sends the same
+        # each time and they are not made again.
+        self._buffer = memoryview(bytearray(256))
+        self._fields = None, None, b""
 
     def request(self, method, url, data=None, headers=None, timeout=10):
         # The deadline: when the request started, and its ms.
         self._deadline = ticks_ms(), int(timeout * 1000)
-        server, head, data = _message(method, url, data, headers)
+        server, head, data = self._message(method, url, data, headers)
         try:
             if self._socket and self._server != server:
                 self.close()
@@ -82,19 +82,15 @@ class HTTP:
                 # The kept connection is still open while there is nothing
                 # to read (the server's close would be).
                 try:
-                    alive = self._input(bytearray(1)) is None
+                    alive = self._input(self._buffer) is None
                 except OSError as failure:
-                    alive = failure.errno in (errno.EAGAIN, _READ_AGAIN)
+                    alive = failure.errno in (errno.EAGAIN, 2)
                 if not alive:
                     self.close()
             reused = self._socket is not None
             if not reused:
                 self._connect(server)
-            # A small body goes in the head's packet (one TLS record, one TCP
-            # segment); a large one in writes of its own, not copied in RAM.
-            if data and len(data) < 1200:
-                head, data = head + data, None
-            self._send((head, data or b""), reused)
+            self._send((head, data), reused)
             return self._receive()
         except BaseException as failure:
             self.close()
@@ -120,6 +116,7 @@ class HTTP:
                     pass
         self._socket = self._raw = None
         self._rest = b""
+        self._start = 0
 
     def _connect(self, server):
         https, host, port = server
@@ -169,10 +166,10 @@ class HTTP:
                 count = (self._input if reading else self._output)(buffer)
             except OSError as failure:
                 code = failure.errno
-                if code not in (errno.EAGAIN, _READ_AGAIN, _WRITE_AGAIN):
+                if code not in (errno.EAGAIN, 2, 3):
                     raise
                 if code != errno.EAGAIN:
-                    event = select.POLLIN if code == _READ_AGAIN else select.POLLOUT
+                    event = select.POLLIN if code == 2 else select.POLLOUT
                 count = None
             if count == 0:
                 raise TransportError("the server closed the connection mid-answer")
@@ -211,25 +208,27 @@ class HTTP:
                 sent += count
 
     def _line(self):
-        rest = self._rest
-        end = rest.find(b"\n")
-        while end < 0 and len(rest) <= MAX_LINE:
-            buffer = bytearray(256)
-            rest += buffer[:self._transfer(buffer, True)]
+        rest, start = self._rest, self._start
+        end = rest.find(b"\n", start)
+        while end < 0 and len(rest) - start <= MAX_LINE:
+            # What is left of the lines read, then the next read.
+            rest = self._rest = rest[start:] + self._buffer[:self._transfer(self._buffer, True)]
+            start = 0
             end = rest.find(b"\n")
-        if not 0 <= end <= MAX_LINE:
+        if not start <= end <= start + MAX_LINE:
             raise _bad("a line over %d bytes" % MAX_LINE)
-        self._rest = rest[end + 1:]
-        return rest[:end].strip()
+        self._start = end + 1
+        return rest[start:end].strip()
 
     def _exact(self, size, offset=0):
         """The next size bytes of the body, which has `offset` bytes already."""
         if offset + size > self.max_response:
             raise _bad("over max_response, %d bytes" % self.max_response)
         body = bytearray(size)
-        got = min(size, len(self._rest))
-        body[:got] = self._rest[:got]
-        self._rest = self._rest[got:]
+        start = self._start
+        got = min(size, len(self._rest) - start)
+        body[:got] = memoryview(self._rest)[start:start + got]
+        self._start = start + got
         view = memoryview(body)
         while got < size:
             got += self._transfer(view[got:], True)
@@ -292,31 +291,44 @@ class HTTP:
             # Within max_response, yet more than this heap holds now: the
             # answer's fault, not a reason to shrink the requests.
             raise _bad("no room in RAM for the body")
-        if close or self._rest or parts[0] != b"HTTP/1.1":
+        if close or len(self._rest) > self._start or parts[0] != b"HTTP/1.1":
             self.close()
         return Response(status, body)
+
+    def _message(self, method, url, data, headers):
+        """((https, host, port), the head, with the body when small, and
+        the body when it goes in writes of its own, else b"") for an
+        http(s):// URL."""
+        scheme, _, rest = url.partition("://")
+        host, _, path = rest.partition("/")
+        https = scheme == "https"
+        name, colon, port = host.partition(":")
+        port = int(port) if colon else 443 if https else 80
+        known, fields, lines = self._fields
+        if host != known or headers != fields:
+            lines = "Host: %s\r\n" % host
+            for field in headers or ():
+                lines += "%s: %s\r\n" % (field, headers[field])
+            lines = lines.encode()
+            self._fields = host, None if headers is None else dict(headers), lines
+        server = https, name, port
+        method, path = method.encode(), path.encode()
+        if data is None and method != b"POST":
+            return server, b"%s /%s HTTP/1.1\r\n%s\r\n" % (method, path, lines), b""
+        data = data.encode() if isinstance(data, str) else data or b""
+        # A small body goes in the head's packet (one TLS record, one TCP
+        # segment), the whole made in one allocation (bytes(data) is data
+        # itself when bytes, and MicroPython's % takes only bytes whole); a
+        # large one in writes of its own, not copied in RAM.
+        small = len(data) < 1200
+        if small:
+            data = bytes(data)
+        return server, b"%s /%s HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n%s" % (
+            method, path, lines, len(data), data if small else b""), b"" if small else data
 
 
 def _bad(what):
     return ProtocolError("bad HTTP answer: " + what)
-
-
-def _message(method, url, data, headers):
-    """((https, host, port), head bytes, body bytes or None) for an
-    http(s):// URL."""
-    scheme, _, rest = url.partition("://")
-    host, slash, path = rest.partition("/")
-    https = scheme == "https"
-    name, colon, port = host.partition(":")
-    port = int(port) if colon else 443 if https else 80
-    lines = ["%s /%s HTTP/1.1\r\nHost: %s" % (method, path, host)]
-    for header in headers or ():
-        lines.append("%s: %s" % (header, headers[header]))
-    if isinstance(data, str):
-        data = data.encode()
-    if data is not None or method == "POST":
-        lines.append("Content-Length: %d" % len(data or b""))
-    return (https, name, port), ("\r\n".join(lines) + "\r\n\r\n").encode(), data
 
 
 def _context(verify):
