@@ -562,3 +562,16 @@ class Batch(Procedures):
             if isinstance(outcome, OnepError):
                 raise outcome
         return False
+
+
+def __getattr__(name):
+    # The management procedures (create, info, listing, share ...) are in
+    # uonep.admin; uonep.rpc reaches them through here. Never for a private
+    # name (CPython asks for __path__ and friends).
+    if name[:1] == "_":
+        raise AttributeError(name)
+    from . import admin
+    try:
+        return getattr(admin, name)
+    except AttributeError:
+        raise AttributeError(name)

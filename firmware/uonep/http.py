@@ -28,6 +28,7 @@ import errno
 import gc
 import select
 import socket
+import sys
 
 from .clock import ticks_diff, ticks_ms
 from .errors import CertificateError, OnepError, ProtocolError, TransportError
@@ -138,12 +139,17 @@ class HTTP:
         while not self._wait(select.POLLOUT):
             pass
         if https:
+            # uonep.tls makes the context, loaded for it and dropped after:
+            # its code is not kept between connections.
+            from . import tls
+            context = tls.context(self.verify)
+            del sys.modules["uonep.tls"], sys.modules["uonep"].tls
             # mbedTLS takes its buffers (about 35 KB on a board) from the heap
             # a few at a time: a collection first leaves them whole free runs.
             gc.collect()
             # The handshake runs inside the first write, under the deadline.
             self._poller.unregister(connection)
-            self._socket = connection = _context(self.verify).wrap_socket(
+            self._socket = connection = context.wrap_socket(
                 connection, server_hostname=host, do_handshake_on_connect=False)
             self._poller.register(connection)
         # Nonblocking, MicroPython's readinto and write return None where
@@ -330,36 +336,3 @@ class HTTP:
 def _bad(what):
     return ProtocolError("bad HTTP answer: " + what)
 
-
-def _context(verify):
-    """A TLS client context checking chain and host name against the CA
-    certificates of verify, or nothing when verify is False."""
-    import ssl
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    # (The ESP32 stubs lack the attributes MicroPython's ssl.SSLContext has.)
-    if verify is False:
-        context.check_hostname = False  # type: ignore[attr-defined]
-        context.verify_mode = ssl.CERT_NONE  # type: ignore[attr-defined]
-        return context
-    context.verify_mode = ssl.CERT_REQUIRED  # type: ignore[attr-defined]
-    # The shipped CA set: ca.der next to this module.
-    source = __file__.rsplit("/", 1)[0] + "/ca.der" if verify is True else verify
-    try:
-        rest = source
-        if isinstance(source, str):
-            # A file's DER certificates one at a time (mbedTLS on
-            # MicroPython takes one per call).
-            with open(source, "rb") as stream:
-                head = stream.read(4)
-                while head[:2] == b"\x30\x82":
-                    context.load_verify_locations(cadata=head + stream.read(head[2] << 8 | head[3]))
-                    head = stream.read(4)
-                rest = head + stream.read() or None
-        if rest is not None:
-            # PEM text, or DER bytes: rare, read by uonep.builders.
-            from .builders import certificates
-            certificates(context, rest)
-    except (OSError, ValueError):
-        raise CertificateError("cannot read the CA certificates of verify=%s" % (
-            source if isinstance(source, str) else "<bytes>"))
-    return context

@@ -107,16 +107,11 @@ def __getattr__(name):
     # the management ones (create, info, listing, share ...) in uonep.admin.
     # Never for a private name: CPython asks for __path__ while builders
     # imports from here.
+    # (uonep.builders hands on the management ones.)
     if name[:1] == "_":
         raise AttributeError(name)
     from . import builders
-    if hasattr(builders, name):
-        return getattr(builders, name)
-    from . import admin
-    try:
-        return getattr(admin, name)
-    except AttributeError:
-        raise AttributeError(name)
+    return getattr(builders, name)
 
 
 # -- encoding -----------------------------------------------------------------
