@@ -312,10 +312,10 @@ class HTTP:
         port = int(port) if colon else 443 if https else 80
         known, fields, lines = self._fields
         if host != known or headers != fields:
-            lines = "Host: %s\r\n" % host
+            text = "Host: %s\r\n" % host
             for field in headers or ():
-                lines += "%s: %s\r\n" % (field, headers[field])
-            lines = lines.encode()
+                text += "%s: %s\r\n" % (field, headers[field])
+            lines = text.encode()
             self._fields = host, None if headers is None else dict(headers), lines
         server = https, name, port
         method, path = method.encode(), path.encode()
