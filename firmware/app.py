@@ -17,7 +17,7 @@ one step at a time on a simulated clock.
 
 This module holds only what runs every cycle. What a board does once a
 boot (startup.py: profile, glue, storage, journal, secrets; bringup.py:
-clock and CIK) or only at the REPL (report.py: status) is loaded for the
+activation and the rare ways of setting the clock) or only at the REPL (report.py: status) is loaded for the
 job and dropped after (appconfig.once), so its code does not sit in the heap for
 months.
 """

@@ -40,7 +40,12 @@ def activate(link, vendor, model, serial):
 def server_time(link):
     """The server's Unix time (int), from GET /timestamp through link (a
     Client, or a Transport)."""
-    status, answer = link.request("GET", TIMESTAMP_PATH)
+    return read_time(*link.request("GET", TIMESTAMP_PATH))
+
+
+def read_time(status, answer):
+    """The Unix time (int) in a /timestamp answer (HTTP status, body bytes).
+    Raises HTTPError or ProtocolError when it holds none."""
     if status != 200:
         raise HTTPError(status)
     try:

@@ -134,6 +134,76 @@ def test_clock_not_valid_until_the_server_answers():
     finish(device, logs, cik)
 
 
+def _record_once(calls):
+    """connection.once, recording the modules it loads."""
+    import connection
+    real = connection.once
+
+    def recording(name, function, *args):
+        calls.append(name)
+        return real(name, function, *args)
+    connection.once = recording
+    return real
+
+
+def test_the_common_bring_up_loads_no_bringup():
+    import connection
+    device, board, logs, cik = _cik_app(16)
+    calls = []
+    real = _record_once(calls)
+    try:
+        device.start()
+        assert not device.clock.valid()
+        device.step()
+    finally:
+        connection.once = real
+    assert device.clock.valid()
+    assert "clock: set from the server" in text(logs), text(logs)
+    # One GET /timestamp through the app's Client: bringup.py and
+    # uonep.provision never loaded.
+    assert calls == [], calls
+    assert values(cik) == [1]
+    finish(device, logs, cik)
+
+
+def test_ntp_failing_then_the_server_answers():
+    import connection
+    device, board, logs, cik = _cik_app(17)
+
+    def broken(host):
+        raise OSError(110)
+    board.sync_time = broken
+    calls = []
+    real = _record_once(calls)
+    try:
+        device.start()
+        device.step()
+    finally:
+        connection.once = real
+    assert "clock: NTP failed ([Errno 110] ETIMEDOUT); asking the server" in text(logs), \
+        text(logs)
+    assert device.clock.valid() and calls == [], calls
+    finish(device, logs, cik)
+
+
+def test_a_timestamp_that_is_no_number_is_reported_and_the_push_goes_on():
+    device, board, logs, cik = _cik_app(18)
+    device.start()
+    request = device.client.request
+
+    def garbled(method, path, body=None, content_type=None):
+        if path == "/timestamp":
+            return 200, b"soon"
+        return request(method, path, body, content_type)
+    device.client.request = garbled
+    device.step()
+    assert not device.clock.valid()
+    assert "no time from the server (/timestamp answered something that is not a number); " \
+        "pushing with relative times" in text(logs), text(logs)
+    assert values(cik) == [1]
+    finish(device, logs, cik)
+
+
 def test_untimed_samples_are_dated_when_the_clock_is_set():
     device, board, logs, cik = _cik_app(6, {"simulation.outages": [[0, 600]]})
     device.run(1200)
