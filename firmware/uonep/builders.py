@@ -25,7 +25,7 @@ import json
 from .errors import (AuthError, CallError, HTTPError, OnepError, ProtocolError, RecordBatchError,
                      ValidationError)
 from .rpc import (MAX_DEPTH, _request_error as request_error, auth as _auth, check_key,
-                  dumps as _dumps, is_hex40, resource, timestamp, value)
+                  dumps as _dumps, is_hex40, resource, value)
 
 SORTS = ("asc", "desc")
 SELECTIONS = ("all", "givenwindow", "autowindow")
@@ -82,6 +82,16 @@ def refusal(what, item, name=None):
     else:
         text = "cannot send a %s in a request" % type(item).__name__
     return ValidationError(text)
+
+
+def timestamp(item):
+    """A Unix timestamp in whole seconds (negative: seconds before now):
+    uonep.rpc.timestamp (a device dates its commits itself)."""
+    if type(item) is float and item - item == 0.0:
+        item = int(item)
+    if type(item) is not int or not -1 << 63 <= item < 1 << 63:
+        raise refusal("timestamp", item)
+    return item
 
 
 def check_alias(name):
@@ -214,12 +224,12 @@ def encode_request(credentials, calls, ids):
 
 
 def dumps(item):
-    """uonep.rpc.dumps for what a device never writes: tuples, objects of
+    """uonep.rpc.dumps for what a device never writes: arrays, objects of
     other than one key, true, false, null; a ValidationError for what JSON
     cannot hold."""
     kind = type(item)
-    if kind is tuple:
-        return _dumps(list(item))
+    if kind is tuple or kind is list:
+        return "[%s]" % ",".join([_dumps(element) for element in item])
     if kind is dict:
         pieces = []
         for key in sorted(item):

@@ -193,8 +193,9 @@ def __getattr__(name):
     # uonep.client.Batch, as before the builders moved out; server_url (the
     # older host/port form) and reason (the cause of what another HTTP
     # library raised), as uonep.transport had them: a board pushing through
-    # uonep.http runs none of them.
-    if name in ("Batch", "server_url", "reason", "REASON_LENGTH"):
-        from . import builders
-        return getattr(builders, name)
-    raise AttributeError(name)
+    # uonep.http runs none of them. Never for a private name (CPython asks
+    # for __path__ and friends).
+    if name[:1] == "_":
+        raise AttributeError(name)
+    from . import builders
+    return getattr(builders, name)

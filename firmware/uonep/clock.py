@@ -15,15 +15,8 @@ try:
     # the difference of two readings and a reading moved by some ms, all
     # wrapping as the board's counter does.
     from time import ticks_add, ticks_diff, ticks_ms
-except ImportError:         # CPython: a counter that never wraps
-    def ticks_ms():  # type: ignore[misc]
-        return int(time.time() * 1000)
-
-    def ticks_diff(later, earlier):  # type: ignore[no-redef,misc]
-        return later - earlier
-
-    def ticks_add(ticks, delta):  # type: ignore[misc]
-        return ticks + delta
+except ImportError:         # CPython: uonep.hostclock's, which never wrap
+    from .hostclock import ticks_add, ticks_diff, ticks_ms
 
 
 def epoch_offset():

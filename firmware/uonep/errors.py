@@ -19,6 +19,11 @@
 A method here names its class in super(): a zero-argument super() would
 make it a closure over __class__, which costs a board's heap.
 
+ProvisionError (activation) and ContentError (content downloads) are never
+raised by a sampling device: uonep.errors_rare holds them, loaded on first
+use (`from uonep.errors import ContentError` and uonep.ContentError work
+as for the others).
+
 Messages never contain credentials: no CIK, token or password is ever put in
 an exception, so logging one on a device is safe.
 """
@@ -96,11 +101,6 @@ class ServerError(RequestError):
     retryable = True
 
 
-class ProvisionError(RequestError):
-    """Device activation was refused: .code is the HTTP status (404: the
-    vendor/model/serial is unknown; 409: not enabled, e.g. already activated)."""
-
-
 class CallError(OnepError):
     """One call of a request failed with a status other than "ok"."""
 
@@ -120,8 +120,8 @@ class RecordBatchError(CallError):
     """recordbatch stored every point except .rejected: [[timestamp, reason], ...]."""
 
     def __init__(self, procedure, call_id, rejected):
-        super(RecordBatchError, self).__init__(procedure, call_id, "partial",
-                         {"message": "%d point(s) refused" % len(rejected)})
+        CallError.__init__(self, procedure, call_id, "partial",
+                           {"message": "%d point(s) refused" % len(rejected)})
         self.rejected = rejected
 
 
@@ -133,13 +133,10 @@ class JournalFullError(JournalError):
     """The journal is full and its policy is "refuse": the commit was not made."""
 
 
-class ContentError(OnepError):
-    """A content download (uonep.content) was refused before reaching its
-    path: its size or sha256 does not match the content's (its temporary
-    files are deleted), the content changed on the server meanwhile
-    (.retryable: the next call starts over), or the file system refused a
-    write (the partial download is kept for the next call)."""
-
-    def __init__(self, message, retryable=False):
-        super(ContentError, self).__init__(message)
-        self.retryable = retryable
+def __getattr__(name):
+    # The rare classes, the one module's on every use (isinstance holds).
+    # Only for a name of an error class: uonep asks here for every name.
+    if name[-5:] == "Error":
+        from . import errors_rare
+        return getattr(errors_rare, name)
+    raise AttributeError(name)

@@ -27,7 +27,6 @@ one deadline per request, bounded answers. It has the call shape of
 import errno
 import gc
 import select
-import socket
 import sys
 
 from .clock import ticks_diff, ticks_ms
@@ -120,37 +119,22 @@ class HTTP:
         self._start = 0
 
     def _connect(self, server):
-        https, host, port = server
-        address = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
-        self._server = server
-        self._socket = self._raw = connection = socket.socket(address[0], address[1])
-        # IPPROTO_TCP, TCP_NODELAY: a large body follows its head in a write
-        # of its own without waiting for an ACK.
-        connection.setsockopt(6, 1, 1)
-        connection.setblocking(False)
+        # uonep.tls opens the socket and makes the TLS context, loaded for
+        # it and dropped after: its code is not kept between connections.
+        from . import tls
         try:
-            connection.connect(address[-1])
-        except OSError as failure:
-            if failure.errno != errno.EINPROGRESS:
-                raise
-        self._poller = select.poll()
-        self._poller.register(connection)
-        # A refused connection shows as an error on the first write.
-        while not self._wait(select.POLLOUT):
-            pass
-        if https:
-            # uonep.tls makes the context, loaded for it and dropped after:
-            # its code is not kept between connections.
-            from . import tls
-            context = tls.context(self.verify)
+            context = tls.connect(self, server)
+        finally:
             del sys.modules["uonep.tls"], sys.modules["uonep"].tls
+        connection = self._socket
+        if context:
             # mbedTLS takes its buffers (about 35 KB on a board) from the heap
             # a few at a time: a collection first leaves them whole free runs.
             gc.collect()
             # The handshake runs inside the first write, under the deadline.
             self._poller.unregister(connection)
             self._socket = connection = context.wrap_socket(
-                connection, server_hostname=host, do_handshake_on_connect=False)
+                connection, server_hostname=server[1], do_handshake_on_connect=False)
             self._poller.register(connection)
         # Nonblocking, MicroPython's readinto and write return None where
         # CPython's recv_into and send raise; _transfer takes both. CPython's

@@ -81,16 +81,6 @@ def value(item):
     raise refusal("value", item)
 
 
-def timestamp(item):
-    """A Unix timestamp in whole seconds (negative: seconds before now)."""
-    if type(item) is float and item - item == 0.0:
-        item = int(item)
-    if type(item) is not int or not -_LIMIT <= item < _LIMIT:
-        from .builders import refusal
-        raise refusal("timestamp", item)
-    return item
-
-
 def auth(cik=None, client_id=None, resource_id=None, token=None):
     """One of the four auth forms: cik; cik + client_id (act as a descendant
     client); cik + resource_id (act as the owner of a descendant); token."""
@@ -103,7 +93,8 @@ def auth(cik=None, client_id=None, resource_id=None, token=None):
 def __getattr__(name):
     # The builders live in modules loaded on first use (a sampling device
     # sends recordbatches it encodes itself and calls none of them): the
-    # data procedures (read, write ..., encode_request) in uonep.builders,
+    # data procedures (read, write ..., encode_request) and the check of a
+    # given timestamp in uonep.builders,
     # the management ones (create, info, listing, share ...) in uonep.admin.
     # Never for a private name: CPython asks for __path__ while builders
     # imports from here.
@@ -124,13 +115,11 @@ def dumps(item):
     # repr writes an int as JSON does; inf - inf and nan - nan are nan.
     if kind is int or kind is float and item - item == 0.0:
         return repr(item)
-    if kind is list:
-        return "[%s]" % ",".join([dumps(element) for element in item])
     if kind is dict and len(item) == 1:
         for key in item:
             if type(key) is str:
                 return "{%s:%s}" % (_text(key), dumps(item[key]))
-    # What a device never writes (tuples, larger objects, true, false,
+    # What a device never writes (arrays, larger objects, true, false,
     # null) and the refusal of what JSON cannot hold: uonep.builders.
     from . import builders
     return builders.dumps(item)
