@@ -63,9 +63,6 @@ class Transport:
         self.http = http
         self.verify = verify
         self._made = None
-        # The header fields of the last request without extra ones: the
-        # next such request (each push) sends the very same dict.
-        self._fields = {}
 
     def __repr__(self):
         # Credentials stay out of reprs: they end up in logs.
@@ -76,12 +73,9 @@ class Transport:
         (HTTP status, body bytes). Raises TransportError when no complete
         answer arrived. (No credentials added: for /timestamp,
         /provision/activate.)"""
-        fields = self._fields
-        if fields.get("Content-Type") != content_type or \
-                fields.get("User-Agent") != self.user_agent:
-            fields = self._fields = {"User-Agent": self.user_agent}
-            if content_type is not None:
-                fields["Content-Type"] = content_type
+        fields = {"User-Agent": self.user_agent}
+        if content_type is not None:
+            fields["Content-Type"] = content_type
         if headers:
             # Theirs first, as the wire has always had them.
             fields = dict(headers, **fields)

@@ -16,7 +16,7 @@ try:
     # wrapping as the board's counter does.
     from time import ticks_add, ticks_diff, ticks_ms
 except ImportError:         # CPython: uonep.hostclock's, which never wrap
-    from .hostclock import ticks_add, ticks_diff, ticks_ms
+    from .hostclock import ticks_add, ticks_diff, ticks_ms  # type: ignore[no-redef]
 
 
 def epoch_offset():

@@ -30,7 +30,7 @@ import select
 import sys
 
 from .clock import ticks_diff, ticks_ms
-from .errors import CertificateError, OnepError, ProtocolError, TransportError
+from .errors import OnepError, ProtocolError, TransportError
 
 MAX_LINE = 1024
 MAX_HEADERS = 32
@@ -61,15 +61,14 @@ class HTTP:
         self.verify = verify
         self.max_response = max_response
         self.connections = 0
-        self._socket = self._raw = self._server = None
+        # The connection (uonep.tls.connect opens it): its socket, the plain
+        # one under it, its server and the poller of its socket.
+        self._socket = self._raw = self._server = self._poller = None
         # What was read and not used yet: self._rest from self._start on.
         self._rest = b""
         self._start = 0
-        # One read buffer for every request; the Host and header lines of
-        # the last request, as (host, headers, bytes): a push sends the same
-        # each time and they are not made again.
+        # One read buffer for every request.
         self._buffer = memoryview(bytearray(256))
-        self._fields = None, None, b""
 
     def request(self, method, url, data=None, headers=None, timeout=10):
         # The deadline: when the request started, and its ms.
@@ -98,11 +97,7 @@ class HTTP:
                                                                                 Exception):
                 # A MemoryError: the caller may retry with smaller requests.
                 raise
-            if isinstance(failure, ValueError):
-                # How mbedTLS and CPython's ssl report a refused certificate.
-                raise CertificateError("%s: TLS certificate refused (%s), not a network "
-                                       "failure" % (server[1], " ".join(str(failure).split())))
-            raise TransportError("%s: %s %s" % (server[1], type(failure).__name__, failure))
+            raise _tls().failure(server[1], failure)
 
     def close(self):
         """Close the kept connection (the next request opens a new one)."""
@@ -119,13 +114,7 @@ class HTTP:
         self._start = 0
 
     def _connect(self, server):
-        # uonep.tls opens the socket and makes the TLS context, loaded for
-        # it and dropped after: its code is not kept between connections.
-        from . import tls
-        try:
-            context = tls.connect(self, server)
-        finally:
-            del sys.modules["uonep.tls"], sys.modules["uonep"].tls
+        context = _tls().connect(self, server)
         connection = self._socket
         if context:
             # mbedTLS takes its buffers (about 35 KB on a board) from the heap
@@ -294,15 +283,11 @@ class HTTP:
         https = scheme == "https"
         name, colon, port = host.partition(":")
         port = int(port) if colon else 443 if https else 80
-        known, fields, lines = self._fields
-        if host != known or headers != fields:
-            text = "Host: %s\r\n" % host
-            for field in headers or ():
-                text += "%s: %s\r\n" % (field, headers[field])
-            lines = text.encode()
-            self._fields = host, None if headers is None else dict(headers), lines
+        text = "Host: %s\r\n" % host
+        for field in headers or ():
+            text += "%s: %s\r\n" % (field, headers[field])
         server = https, name, port
-        method, path = method.encode(), path.encode()
+        method, path, lines = method.encode(), path.encode(), text.encode()
         if data is None and method != b"POST":
             return server, b"%s /%s HTTP/1.1\r\n%s\r\n" % (method, path, lines), b""
         data = data.encode() if isinstance(data, str) else data or b""
@@ -315,6 +300,15 @@ class HTTP:
             data = bytes(data)
         return server, b"%s /%s HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n%s" % (
             method, path, lines, len(data), data if small else b""), b"" if small else data
+
+
+def _tls():
+    # uonep.tls opens the socket, makes the TLS context and explains a
+    # failure; loaded for it and dropped at once, its code is not kept
+    # between connections.
+    from . import tls
+    del sys.modules["uonep.tls"], sys.modules["uonep"].tls
+    return tls
 
 
 def _bad(what):

@@ -1,15 +1,16 @@
 """How uonep.http connects: the socket, connected within the request's
 deadline, and the TLS client context, with the CA certificates of `verify`
 (True: the shipped ca.der next to this module; a path; PEM/DER bytes;
-False: no check). uonep.http loads this module to connect and drops it
-after, so its code is not in a board's heap between connections."""
+False: no check), and what a failure of a request means. uonep.http
+loads this module to connect (or explain) and drops it after, so its code
+is not in a board's heap between connections."""
 
 import errno
 import select
 import socket
 import ssl
 
-from .errors import CertificateError
+from .errors import CertificateError, TransportError
 
 
 def connect(http, server):
@@ -68,3 +69,13 @@ def context(verify):
         raise CertificateError("cannot read the CA certificates of verify=%s" % (
             source if isinstance(source, str) else "<bytes>"))
     return context
+
+
+def failure(host, error):
+    """The TransportError (a CertificateError for a refused certificate)
+    of something other than a uonep error that failed a request to host."""
+    if isinstance(error, ValueError):
+        # How mbedTLS and CPython's ssl report a refused certificate.
+        return CertificateError("%s: TLS certificate refused (%s), not a network "
+                                "failure" % (host, " ".join(str(error).split())))
+    return TransportError("%s: %s %s" % (host, type(error).__name__, error))
