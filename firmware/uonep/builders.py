@@ -24,8 +24,8 @@ import json
 
 from .errors import (AuthError, CallError, HTTPError, OnepError, ProtocolError, RecordBatchError,
                      ValidationError)
-from .rpc import (MAX_DEPTH, _request_error as request_error, dumps as _dumps, is_hex40,
-                  resource, value)
+from .rpc import (MAX_DEPTH, _request_error as request_error, auth as _auth, check_key,
+                  dumps as _dumps, is_hex40, resource, value)
 
 SORTS = ("asc", "desc")
 SELECTIONS = ("all", "givenwindow", "autowindow")
@@ -84,14 +84,6 @@ def refusal(what, item, name=None):
     return ValidationError(text)
 
 
-def check_key(text, what):
-    """Refuse a CIK/RID/code that is not 40 lowercase hex characters. The value
-    itself is never quoted: it may be a secret."""
-    if not is_hex40(text):
-        raise refusal("key", text, what)
-    return text
-
-
 def timestamp(item):
     """A Unix timestamp in whole seconds (negative: seconds before now):
     uonep.rpc.timestamp (a device dates its commits itself)."""
@@ -109,7 +101,7 @@ def check_alias(name):
 
 
 def auth(cik=None, client_id=None, resource_id=None, token=None):
-    """uonep.rpc.auth's forms beyond a CIK alone, and the refusal of a bad CIK."""
+    """uonep.rpc.auth's forms beyond a CIK alone."""
     if token is not None:
         if cik is not None or client_id is not None or resource_id is not None:
             raise ValidationError("a token is used alone, without CIK or ids")
@@ -118,7 +110,7 @@ def auth(cik=None, client_id=None, resource_id=None, token=None):
         return {"token": token}
     if client_id is not None and resource_id is not None:
         raise ValidationError("give client_id or resource_id, not both")
-    credentials = {"cik": check_key(cik, "CIK")}
+    credentials = _auth(cik)
     if client_id is not None:
         credentials["client_id"] = check_key(client_id, "client_id")
     if resource_id is not None:

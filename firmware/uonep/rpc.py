@@ -46,6 +46,15 @@ def is_hex40(text):
     return True
 
 
+def check_key(text, what):
+    """Refuse a CIK/RID/code that is not 40 lowercase hex characters. The value
+    itself is never quoted: it may be a secret."""
+    if not is_hex40(text):
+        from .builders import refusal
+        raise refusal("key", text, what)
+    return text
+
+
 def resource(spec):
     """A <ResourceID>: a 40-hex RID, an alias string, or {"alias": name}
     ({"alias": ""} is the calling client itself)."""
@@ -75,9 +84,8 @@ def value(item):
 def auth(cik=None, client_id=None, resource_id=None, token=None):
     """One of the four auth forms: cik; cik + client_id (act as a descendant
     client); cik + resource_id (act as the owner of a descendant); token."""
-    if client_id is None and resource_id is None and token is None and is_hex40(cik):
-        return {"cik": cik}
-    # The other forms, and the refusal of a bad CIK: uonep.builders.
+    if client_id is None and resource_id is None and token is None:
+        return {"cik": check_key(cik, "CIK")}
     from .builders import auth
     return auth(cik, client_id, resource_id, token)
 
@@ -85,8 +93,8 @@ def auth(cik=None, client_id=None, resource_id=None, token=None):
 def __getattr__(name):
     # The builders live in modules loaded on first use (a sampling device
     # sends recordbatches it encodes itself and calls none of them): the
-    # data procedures (read, write ..., encode_request), check_key and the
-    # check of a given timestamp in uonep.builders,
+    # data procedures (read, write ..., encode_request) and the check of a
+    # given timestamp in uonep.builders,
     # the management ones (create, info, listing, share ...) in uonep.admin.
     # Never for a private name: CPython asks for __path__ while builders
     # imports from here.
