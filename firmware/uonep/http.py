@@ -307,7 +307,12 @@ def _tls():
     # failure; loaded for it and dropped at once, its code is not kept
     # between connections.
     from . import tls
-    del sys.modules["uonep.tls"], sys.modules["uonep"].tls
+    del sys.modules["uonep.tls"]
+    try:
+        # (Not set when the import went through uonep's __getattr__.)
+        del sys.modules["uonep"].tls
+    except AttributeError:
+        pass
     return tls
 
 

@@ -8,7 +8,6 @@ is not in a board's heap between connections."""
 import errno
 import select
 import socket
-import ssl
 
 from .errors import CertificateError, TransportError
 
@@ -41,6 +40,9 @@ def connect(http, server):
 def context(verify):
     """A TLS client context checking chain and host name against the CA
     certificates of verify, or nothing when verify is False."""
+    # Here, not at the top: plain HTTP connects without ssl (on the unix
+    # port it is a frozen module a MICROPYPATH may leave out).
+    import ssl
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     # (The ESP32 stubs lack the attributes MicroPython's ssl.SSLContext has.)
     if verify is False:
