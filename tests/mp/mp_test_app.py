@@ -191,10 +191,10 @@ def test_a_timestamp_that_is_no_number_is_reported_and_the_push_goes_on():
     device.start()
     request = device.client.request
 
-    def garbled(method, path, body=None, content_type=None):
+    def garbled(method, path, *rest):
         if path == "/timestamp":
             return 200, b"soon"
-        return request(method, path, body, content_type)
+        return request(method, path, *rest)
     device.client.request = garbled
     device.step()
     assert not device.clock.valid()
