@@ -144,7 +144,6 @@ class Client(Transport):
             server = server_url(host, port, https)
         Transport.__init__(self, server, timeout, user_agent, http, verify)
         self.transport = self
-        self.requests = 0
 
     def set_credentials(self, cik=None, client_id=None, resource_id=None, token=None):
         """Use other credentials from the next request on (a device that
@@ -160,7 +159,6 @@ class Client(Transport):
         return self._exchange(body, [("recordbatch",)] * len(ids), ids, None), len(body)
 
     def _exchange(self, body, calls, ids, timeout):
-        self.requests += 1
         if timeout is not None:
             # A long poll must not be cut by the ordinary HTTP timeout.
             timeout += self.timeout
