@@ -27,6 +27,7 @@ one deadline per request, bounded answers. It has the call shape of
 import errno
 import gc
 import select
+import socket
 import sys
 
 from .clock import ticks_diff, ticks_ms
@@ -61,8 +62,8 @@ class HTTP:
         self.verify = verify
         self.max_response = max_response
         self.connections = 0
-        # The connection (uonep.tls.connect opens it): its socket, the plain
-        # one under it, its server and the poller of its socket.
+        # The connection: its socket, the plain one under it (the same
+        # without TLS), its server and the poller of its socket.
         self._socket = self._raw = self._server = self._poller = None
         # What was read and not used yet: self._rest from self._start on.
         self._rest = b""
@@ -114,17 +115,34 @@ class HTTP:
         self._start = 0
 
     def _connect(self, server):
-        context = _tls().connect(self, server)
-        connection = self._socket
-        if context:
+        https, host, port = server
+        address = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
+        self._server = server
+        self._socket = self._raw = connection = socket.socket(address[0], address[1])
+        # IPPROTO_TCP, TCP_NODELAY: a large body follows its head in a write
+        # of its own without waiting for an ACK.
+        connection.setsockopt(6, 1, 1)
+        connection.setblocking(False)
+        try:
+            connection.connect(address[-1])
+        except OSError as failure:
+            if failure.errno != errno.EINPROGRESS:
+                raise
+        self._poller = poller = select.poll()
+        poller.register(connection)
+        # A refused connection shows as an error on the first write.
+        while not self._wait(select.POLLOUT):
+            pass
+        if https:
+            context = _tls().context(self.verify)
             # mbedTLS takes its buffers (about 35 KB on a board) from the heap
             # a few at a time: a collection first leaves them whole free runs.
             gc.collect()
             # The handshake runs inside the first write, under the deadline.
-            self._poller.unregister(connection)
+            poller.unregister(connection)
             self._socket = connection = context.wrap_socket(
-                connection, server_hostname=server[1], do_handshake_on_connect=False)
-            self._poller.register(connection)
+                connection, server_hostname=host, do_handshake_on_connect=False)
+            poller.register(connection)
         # Nonblocking, MicroPython's readinto and write return None where
         # CPython's recv_into and send raise; _transfer takes both. CPython's
         # sockets lack readinto; MicroPython's plain ones lack recv_into (its
@@ -303,9 +321,9 @@ class HTTP:
 
 
 def _tls():
-    # uonep.tls opens the socket, makes the TLS context and explains a
-    # failure; loaded for it and dropped at once, its code is not kept
-    # between connections.
+    # uonep.tls makes the TLS context and explains a failure; loaded for
+    # it and dropped at once, its code is not kept between connections
+    # (nor loaded at all by plain HTTP that goes well).
     from . import tls
     del sys.modules["uonep.tls"]
     try:

@@ -38,12 +38,9 @@ _text = json.dumps
 # board would keep loaded.
 def is_hex40(text):
     """True for a well-formed CIK, RID or share code: 40 lowercase hex digits."""
-    if not isinstance(text, str) or len(text) != 40:
-        return False
-    for character in text:
-        if character not in "0123456789abcdef":
-            return False
-    return True
+    # Stripping the hex digits from both ends leaves nothing only when
+    # every character is one.
+    return isinstance(text, str) and len(text) == 40 and not text.strip("0123456789abcdef")
 
 
 def check_key(text, what):

@@ -1,40 +1,11 @@
-"""How uonep.http connects: the socket, connected within the request's
-deadline, and the TLS client context, with the CA certificates of `verify`
-(True: the shipped ca.der next to this module; a path; PEM/DER bytes;
-False: no check), and what a failure of a request means. uonep.http
-loads this module to connect (or explain) and drops it after, so its code
-is not in a board's heap between connections."""
-
-import errno
-import select
-import socket
+"""What uonep.http needs for TLS: the client context, with the CA
+certificates of `verify` (True: the shipped ca.der next to this module; a
+path; PEM/DER bytes; False: no check), and what a failure of a request
+means. uonep.http loads this module for a TLS connection (or to explain a
+failure) and drops it after, so its code is not in a board's heap between
+connections; plain HTTP that goes well never loads it."""
 
 from .errors import CertificateError, TransportError
-
-
-def connect(http, server):
-    """Open the socket of a uonep.http.HTTP to server (https, host, port),
-    connected and registered with its poller; return the TLS context to
-    wrap it in (None for plain HTTP)."""
-    https, host, port = server
-    address = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
-    http._server = server
-    http._socket = http._raw = connection = socket.socket(address[0], address[1])
-    # IPPROTO_TCP, TCP_NODELAY: a large body follows its head in a write
-    # of its own without waiting for an ACK.
-    connection.setsockopt(6, 1, 1)
-    connection.setblocking(False)
-    try:
-        connection.connect(address[-1])
-    except OSError as failure:
-        if failure.errno != errno.EINPROGRESS:
-            raise
-    http._poller = select.poll()
-    http._poller.register(connection)
-    # A refused connection shows as an error on the first write.
-    while not http._wait(select.POLLOUT):
-        pass
-    return context(http.verify) if https else None
 
 
 def context(verify):

@@ -63,3 +63,27 @@ def test_stall_past_timeout():
     arm("stall", seconds=2.5)
     raises(TransportError, c.read, "temp")
     clear()
+
+
+def test_plain_http_never_loads_the_tls_module():
+    # uonep.http loads uonep.tls only for a TLS context or a failure, and
+    # drops it from sys.modules after: a stand-in left in place shows that
+    # connecting, sending and reading over plain HTTP never asked for it.
+    import sys
+    stand_in = object()
+    sys.modules["uonep.tls"] = stand_in
+    try:
+        c = client()
+        c.write("count", 7)
+        assert c.read("count")[0][1] == 7
+        c.transport.close()
+        c.write("count", 8)     # a second connection
+        assert sys.modules.get("uonep.tls") is stand_in
+        # A refused connection (an OSError) is explained by uonep.tls,
+        # loaded for it and dropped.
+        from uonep import Client
+        refused = Client("1" * 40, "http://127.0.0.1:9", timeout=2)
+        raises(TransportError, refused.write, "count", 9)
+        assert "uonep.tls" not in sys.modules
+    finally:
+        sys.modules.pop("uonep.tls", None)
