@@ -123,7 +123,36 @@ def test_build_dry_run_lays_out_dist():
     assert any(line.endswith("boards/esp32c3/profile.json " + dist + "/board.json")
                for line in lines)
     # Nothing is built: every line is a command it would run.
-    assert all(line.startswith("cp ") or "mpy-cross -s " in line for line in lines)
+    assert all(line.startswith("cp ") or "mpy-cross " in line for line in lines)
+    # The core without line numbers, the app and the glue with theirs.
+    compiled = [line for line in lines if "mpy-cross " in line]
+    core = [line for line in compiled if "/lib/uonep/" in line]
+    assert len(core) > 10 and all("mpy-cross -O3 -s uonep/" in line for line in core)
+    assert all("-O3" not in line for line in compiled if line not in core)
+    assert any("mpy-cross -s app.py " in line for line in compiled)
+    kept = run([PYTHON, "tools/build", "--board", "esp32c3", "--dry-run", "--lines"])
+    assert kept.returncode == 0 and "mpy-cross -s uonep/journal.py " in kept.stdout
+    assert "-O3" not in kept.stdout
+
+
+@pytest.mark.parametrize("lines", [False, True])
+def test_a_traceback_through_the_built_core_names_file_and_function(tmp_path, lines):
+    # What -O3 leaves in the core's tracebacks: the file and the function,
+    # without the line number (--lines keeps it).
+    command = [PYTHON, "tools/build", "--board", "unix", "--out", str(tmp_path)]
+    assert run(command + (["--lines"] if lines else [])).returncode == 0
+    script = ("import sys\nfrom uonep.journal import Journal\n"
+              "journal = Journal('%s/journal')\njournal.close()\n"
+              "try:\n    journal.commit(b'x')\n"
+              "except Exception as failure:\n    sys.print_exception(failure)\n" % tmp_path)
+    done = run([MICROPYTHON, "-c", script],
+               env=dict(os.environ, MICROPYPATH=str(tmp_path / "unix" / "lib")))
+    assert done.returncode == 0, done.stderr
+    found = re.findall(r'File "uonep/journal.py", line (\d+), in (\w+)', done.stdout)
+    assert [name for _, name in found] == ["commit", "_check"], done.stdout
+    assert "JournalError" in done.stdout and "closed" in done.stdout, done.stdout
+    numbers = {int(number) for number, _ in found}
+    assert (numbers != {1}) if lines else (numbers == {1}), done.stdout
 
 
 def test_build_prints_sizes_per_file_and_total(tmp_path):

@@ -22,6 +22,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+
+
+def _load_build():
+    # tools/build as a module (a command, it has no .py suffix): the .mpy
+    # measured here are compiled with its options, as a board's are.
+    import importlib.machinery
+    import importlib.util
+    loader = importlib.machinery.SourceFileLoader("uonep_build", str(ROOT / "tools" / "build"))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader("uonep_build",
+                                                                              loader))
+    loader.exec_module(module)
+    return module
+
+
+BUILD = _load_build()
 MICROPYTHON = BIN / "micropython"
 MPY_CROSS = BIN / "mpy-cross"
 SCRIPTS = ROOT / "tools" / "benchmarks"
@@ -370,12 +385,12 @@ def build_mpy(scratch, root=ROOT, name="mpy"):
             shutil.copy(source, build / source.name)
     shutil.copytree(root / "boards" / "unix", build / "boards" / "unix")
     for source in list(build.rglob("*.py")):
-        # -s: the source named as a board names it (tools/build does the
-        # same), not by a host path: the name is a string in the heap.
+        # -s: the source named as a board names it, not by a host path (the
+        # name is a string in the heap); the core with -O3, no line
+        # numbers: tools/build's options, of the same file on a board.
         name = source.relative_to(build).as_posix()
-        if name.startswith("boards/"):
-            name = source.name
-        subprocess.run([str(MPY_CROSS), "-s", name, str(source)], check=True)
+        on_board = Path(("lib/" + name) if name.startswith("uonep/") else source.name)
+        subprocess.run([str(MPY_CROSS)] + BUILD.options(on_board) + [str(source)], check=True)
         source.unlink()
     for profile in (root / "boards").glob("*/profile.json"):
         target = build / "boards" / profile.parent.name
@@ -494,6 +509,22 @@ def core_device_bytes(build, names):
     return total
 
 
+def core_with_lines(scratch, names):
+    """core_device_bytes of the same modules built with `tools/build --lines`."""
+    total = 0
+    for name in names:
+        if name == "uonep.manualclock":
+            continue
+        parts = name.split(".")
+        source = ROOT / "firmware" / "uonep" / (
+            "__init__.py" if len(parts) == 1 else parts[1] + ".py")
+        target = scratch / "with-lines.mpy"
+        subprocess.run([str(MPY_CROSS)] + BUILD.options(Path("lib/uonep") / source.name, True) +
+                       ["-o", str(target), str(source)], check=True)
+        total += target.stat().st_size
+    return total
+
+
 def app_cycle_heap(binary, emulator, scratch, build, scripts=SCRIPTS):
     folder = scratch / "app-cycle"
 
@@ -568,6 +599,7 @@ def device_heap_metrics(emulator, scratch, build):
         before = core_device_bytes(old, device_modules(emulator, scratch, old))
     results["core_device_mpy_bytes"] = metric(value, before, BASELINE_NAME, "bytes")
     results["core_device_mpy_bytes"]["modules"] = names
+    results["core_device_mpy_bytes"]["with_line_numbers"] = core_with_lines(scratch, names)
     return results
 
 
@@ -729,8 +761,8 @@ def size_metrics(scratch):
     modules = {}
     for source in sorted((ROOT / "firmware" / "uonep").glob("*.py")):
         target = scratch / (source.stem + ".mpy")
-        subprocess.run([str(MPY_CROSS), "-s", "uonep/" + source.name, "-o", str(target),
-                        str(source)], check=True)
+        subprocess.run([str(MPY_CROSS)] + BUILD.options(Path("lib/uonep") / source.name) +
+                       ["-o", str(target), str(source)], check=True)
         modules[source.name] = (target.stat().st_size, source.stat().st_size)
     total = sum(size for size, _ in modules.values())
     source_total = sum(size for _, size in modules.values())
@@ -813,7 +845,9 @@ def table(results, modules):
             name, entry["value"], entry["baseline"], entry["ratio"], entry["unit"],
             entry["baseline_name"],
             "; %s: %s" % (entry["v1_name"], entry["v1"]) if "v1" in entry else "",
-            "".join("; %s: %s" % item for item in sorted(entry.get("anchors", {}).items()))))
+            "".join("; %s: %s" % item for item in sorted(entry.get("anchors", {}).items())) +
+            ("; built with --lines: %s" % entry["with_line_numbers"]
+             if "with_line_numbers" in entry else "")))
     lines.append("")
     lines.append(NOTES)
     lines.append("")
