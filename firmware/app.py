@@ -16,7 +16,7 @@ App gets it, the clock and the sleep function injected, so tests drive it
 one step at a time on a simulated clock.
 
 This module holds only what runs every cycle. What a board does once a
-boot (startup.py: profile, glue, storage, journal, secrets; bringup.py:
+boot (launch.py: profile, glue; startup.py: storage, journal, secrets; bringup.py:
 activation and the rare ways of setting the clock) or only at the REPL (report.py: status) is loaded for the
 job and dropped after (appconfig.once), so its code does not sit in the heap for
 months.
@@ -301,13 +301,13 @@ def iso(seconds):
 
 def load_board(folder, profile, log=None):
     """The glue object of the board: board.py in folder, or in the sibling
-    folder named by the profile's "glue" (startup.load_board)."""
-    return once("startup", "load_board", folder, profile, log)
+    folder named by the profile's "glue" (launch.load_board)."""
+    return once("launch", "load_board", folder, profile, log)
 
 
 def boot(argv=None, log=None):
     """Build the App from the command line (unix port) or the board's files:
     profile and glue in --board (default /), secrets at --secrets (default
     /secrets.json). Returns None, after one line saying why, when the
-    profile is unusable. log: function(text) (default print). (startup.boot)"""
-    return once("startup", "boot", argv, log)
+    profile is unusable. log: function(text) (default print). (launch.boot)"""
+    return once("launch", "boot", argv, log)

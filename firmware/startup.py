@@ -1,15 +1,11 @@
-"""What a board does once a boot, before the first sample: build the App
-from the command line and the board's files, mount storage, read the
-secrets, build the Client, open the journal, build the Uplink, start the
-watchdog.
+"""What a board does once a boot, before the first sample: mount storage,
+read the secrets, build the Client, open the journal, build the Uplink,
+start the watchdog. (Building the App and loading the glue: launch.py.)
 
 The app (appconfig.once) loads this module for each of these jobs and drops it
 after: its code costs a board's heap only while it boots, and while a
 broken secrets file is read again every cycle.
 """
-
-import gc
-import sys
 
 import appconfig
 from uonep import Client
@@ -93,52 +89,3 @@ def _client(app):
     # because nothing is pushed until a real CIK is set.
     app.client = Client(app.cik or "0" * 40, secrets and secrets.get("server") or profile["server"],
                         profile["timeout"], http=app.board.http(verify), verify=verify)
-
-
-def load_board(folder, profile, log=None):
-    """The glue object of the board: board.py in folder, or in the sibling
-    folder named by the profile's "glue" (several profiles, one glue)."""
-    places = [folder]
-    if profile["glue"]:
-        places.append(appconfig.join(appconfig.parent(folder.rstrip("/") or "/"),
-                                     profile["glue"]))
-    for place in places:
-        if appconfig.exists(appconfig.join(place, "board.py")) or \
-                appconfig.exists(appconfig.join(place, "board.mpy")):
-            sys.path.insert(0, place)
-            try:
-                module = __import__("board")
-            finally:
-                sys.path.pop(0)
-            return module.Board(profile, log)
-    try:
-        # Frozen into the firmware image (firmware/manifest.py)?
-        return __import__("board").Board(profile, log)
-    except ImportError:
-        raise appconfig.ConfigError("no board.py in %s" % " or ".join(places))
-
-
-def boot(argv=None, log=None):
-    """app.boot: the App from the command line, or None after one line
-    saying why the profile or the glue is unusable."""
-    from app import App
-    log = log or print
-    try:
-        options = appconfig.parse_args(argv or [])
-        profile = appconfig.load_profile(options["board"], options["overrides"])
-        board = load_board(options["board"], profile)
-    except appconfig.ConfigError as failure:
-        log("uonep app cannot start: %s" % failure)
-        return None
-    except Exception as failure:
-        # Broken glue (a missing hardware module, a typo): say which, and
-        # stop at the REPL rather than reset over and over. No secret has
-        # been read yet, so none can be in the message.
-        log("uonep app cannot start: the board glue failed: %s: %s" % (
-            type(failure).__name__, failure))
-        return None
-    gc.collect()
-    app = App(profile, options["secrets"], board, log=log)
-    # The board's own messages (simulated outages, ...) get the app's timestamps.
-    board.log = app.log
-    return app

@@ -39,7 +39,7 @@ def test_deploy_dry_run_prints_the_commands(tmp_path):
     copy = [line for line in out.splitlines() if "cp -r lib :" in line][0]
     assert "mpremote connect /dev/ttyACM0" in copy
     assert ("cp app.mpy appconfig.mpy board.json board.mpy boardbase.mpy boot_select.mpy "
-            "bringup.mpy configfiles.mpy connection.mpy main.py profilecheck.mpy report.mpy "
+            "bringup.mpy configfiles.mpy connection.mpy launch.mpy main.py profilecheck.mpy report.mpy "
             "sampling.mpy scheduler.mpy settings.mpy startup.mpy update.mpy :") in copy
     assert str(secrets) + " :secrets.json" in copy and copy.rstrip(")").endswith("+ reset")
     assert any(line.rstrip(")").endswith("repl") for line in out.splitlines())

@@ -180,10 +180,10 @@ def test_release_packages_what_the_device_unpacks(tmp_path):
     done = subprocess.run([sys.executable, "tools/release", "--version", "1.2", "--out",
                            str(out)], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert update.unpack(str(out), str(tmp_path / "slot")) == 13
+    assert update.unpack(str(out), str(tmp_path / "slot")) == 14
     names = sorted(path.name for path in (tmp_path / "slot").iterdir())
     assert names == ["app.mpy", "appconfig.mpy", "boardbase.mpy", "bringup.mpy",
-                     "configfiles.mpy", "connection.mpy", "profilecheck.mpy", "report.mpy",
+                     "configfiles.mpy", "connection.mpy", "launch.mpy", "profilecheck.mpy", "report.mpy",
                      "sampling.mpy", "scheduler.mpy", "settings.mpy", "startup.mpy",
                      "update.mpy"]
     assert "version=1.2 sha256=" in done.stdout

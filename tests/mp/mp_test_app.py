@@ -399,6 +399,36 @@ def test_profiles_load_and_boot_rejects_a_bad_board():
     assert options["overrides"] == {"push.every_samples": 3, "name": "x"}
 
 
+def test_boot_builds_the_app_and_keeps_none_of_the_boot_code():
+    import sys
+    folder = scratch()
+    mount = "/flash-" + folder[-8:]
+    secrets = folder + "/secrets.json"
+    with open(secrets, "w") as stream:
+        stream.write(json.dumps(wifi_secrets(cik=seeded_cik(30))))
+    logs = []
+    device = app.boot(["--board", "boards/unix", "--secrets", secrets,
+                       "--set", "storage.image=" + folder + "/flash.img",
+                       "--set", "storage.mount=" + mount, "--set", "journal.path=" + mount + "/j",
+                       "--set", "server=" + emulator_control.url()], logs.append)
+    assert device is not None, logs
+    assert device.board.log == device.log
+    # Building the App (launch) and starting it (startup) are each loaded
+    # for their job and dropped: App.start loads startup alone.
+    assert "launch" not in sys.modules and "startup" not in sys.modules
+    loaded = []
+    real = app.once
+    app.once = lambda name, *rest: loaded.append(name) or real(name, *rest)
+    try:
+        device.start()
+    finally:
+        app.once = real
+    assert loaded == ["startup"], loaded
+    assert "launch" not in sys.modules and "startup" not in sys.modules
+    assert "boot 1: board unix" in text(logs), text(logs)
+    device.close()
+
+
 def test_cik_store_is_atomic_and_masked():
     folder = scratch()
     path = folder + "/cik"
