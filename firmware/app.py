@@ -265,6 +265,11 @@ class App:
 
     def _send(self, groups):
         # The uplink's sender: through whichever Client the secrets configured.
+        # What reading the batch left is collected first: the body and the
+        # request around it then take the lowest holes they fit, not the
+        # few free runs of a board's small heap that the request's head and
+        # body need as one block.
+        gc.collect()
         return self.client.send_recordbatches(groups)
 
     # -- reporting -----------------------------------------------------------------
