@@ -8,17 +8,20 @@ CIK stored after activation.
 
 Reading and checking the files is a boot's job: its code (profilecheck.py,
 configfiles.py) is loaded for it and dropped after (once), so what stays in
-a board's heap is this small module. Nothing here prints or raises a
-secret: messages name the file and the field that is wrong, never its
-content.
+a board's heap is this small module: once, ConfigError and the secrets
+file's default path and example. The file functions (load_profile,
+parse_args, mask, cik_path, load_cik, store_cik, and the path
+helpers join, parent, exists, makedirs) are configfiles', named here as
+well: `appconfig.load_cik` and `from appconfig import load_cik` load
+configfiles, which the next once() drops again. Nothing here prints or
+raises a secret: messages name the file and the field that is wrong, never
+its content.
 """
 
 import gc
-import os
 import sys
 
 from uonep.errors import ValidationError
-from uonep.rpc import is_hex40
 
 SECRETS_PATH = "/secrets.json"
 SECRETS_EXAMPLE = ('{"wifi": {"ssid": "MyNetwork", "password": "..."}, '
@@ -42,56 +45,10 @@ def once(name, function, *args):
         return getattr(module, function)(*args)
     finally:
         sys.modules.pop(name, None)
+        # The file functions the job used (see __getattr__) go with it.
+        sys.modules.pop("configfiles", None)
         del module
         gc.collect()
-
-
-def join(folder, name):
-    """folder/name without doubling the separator ("/" + "x" -> "/x")."""
-    if not folder or folder == ".":
-        return name
-    return folder.rstrip("/") + "/" + name
-
-
-def parent(path):
-    """The folder of a path ("/secrets.json" -> "/", "a/b" -> "a", "b" -> ".")."""
-    if "/" not in path:
-        return "."
-    head = path.rsplit("/", 1)[0]
-    return head or "/"
-
-
-def exists(path):
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
-
-
-def makedirs(path):
-    """Create path and its missing parents (os.makedirs is not on every port)."""
-    if not path or path in ("/", ".") or exists(path):
-        return
-    makedirs(parent(path))
-    try:
-        os.mkdir(path)
-    except OSError:
-        if not exists(path):
-            raise
-
-
-def load_profile(folder, overrides=None):
-    """The board profile in folder (board.json, or profile.json in the
-    repository's boards/NAME/), merged over the defaults and checked
-    (profilecheck.load)."""
-    return once("profilecheck", "load", folder, overrides)
-
-
-def parse_args(argv):
-    """Options from the unix port's command line:
-    --board DIR --secrets FILE --set section.key=JSON (repeatable)."""
-    return once("profilecheck", "parse_args", argv)
 
 
 def load_secrets(path):
@@ -104,34 +61,11 @@ def load_secrets(path):
     return found
 
 
-def mask(secret):
-    """What may be logged of a credential: its first 4 characters. ASCII
-    dots, not an ellipsis: MicroPython's repr escapes non-ASCII, and
-    app.status() at the REPL would show \\u2026."""
-    if not secret:
-        return "(none)"
-    return secret[:4] + "..."
-
-
-def cik_path(secrets_path):
-    """Where an activated CIK is kept: a small file next to the secrets."""
-    return join(parent(secrets_path), "cik")
-
-
-def load_cik(path):
-    """The stored CIK, or None when there is none (or it is damaged)."""
-    try:
-        with open(path) as stream:
-            text = stream.read().strip()
-    except OSError:
-        return None
-    return text if is_hex40(text) else None
-
-
-def store_cik(path, cik):
-    """Write the CIK atomically: a power cut leaves the old file or the new
-    one, never half of one (LittleFS and POSIX renames replace in one step)."""
-    temporary = path + ".tmp"
-    with open(temporary, "w") as stream:
-        stream.write(cik)
-    os.rename(temporary, path)
+def __getattr__(name):
+    # The file functions: configfiles', whose code a board keeps in its heap
+    # only during the boot's jobs (once drops it). Never for a private name
+    # (CPython asks for __path__ and friends).
+    if name[:1] == "_":
+        raise AttributeError(name)
+    import configfiles
+    return getattr(configfiles, name)

@@ -7,6 +7,8 @@ after: its code costs a board's heap only while it boots, and while a
 broken secrets file is read again every cycle.
 """
 
+import sys
+
 import appconfig
 from uonep import Client
 from uonep.forward import Uplink
@@ -27,6 +29,9 @@ def start(app):
     load_secrets(app, False)
     settings = profile["journal"]
     appconfig.makedirs(appconfig.parent(settings["path"]))
+    # The file functions (configfiles, see appconfig) are done with: let go
+    # of before the journal opens and uonep.http loads, the boot's peak.
+    sys.modules.pop("configfiles", None)
     app.journal = (app.journal_factory or Journal)(
         settings["path"], capacity_bytes=settings["capacity_bytes"], policy=settings["policy"])
     _client(app)

@@ -424,9 +424,27 @@ def test_boot_builds_the_app_and_keeps_none_of_the_boot_code():
     finally:
         app.once = real
     assert loaded == ["startup"], loaded
-    assert "launch" not in sys.modules and "startup" not in sys.modules
+    for name in ("launch", "startup", "configfiles", "profilecheck"):
+        assert name not in sys.modules, name
     assert "boot 1: board unix" in text(logs), text(logs)
     device.close()
+
+
+def test_appconfig_names_its_file_functions():
+    import sys
+    from appconfig import cik_path, exists, join, makedirs, mask, parent
+    assert join(parent("/a/secrets.json"), "cik") == cik_path("/a/secrets.json") == "/a/cik"
+    assert mask("c0de1234") == "c0de..." and exists("boards/unix/profile.json")
+    assert callable(makedirs) and "configfiles" in sys.modules
+    # The next job drops them again; a name no module has is refused.
+    appconfig.parse_args([])
+    assert "configfiles" not in sys.modules
+    for name in ("no_such_function", "_private"):
+        try:
+            getattr(appconfig, name)
+            raise AssertionError(name)
+        except AttributeError:
+            pass
 
 
 def test_cik_store_is_atomic_and_masked():
