@@ -86,7 +86,7 @@ class App:
     # -- life cycle ----------------------------------------------------------
 
     def start(self):
-        """Mount storage, read the secrets, open the journal, start the
+        """Read the secrets, mount storage, open the journal, start the
         watchdog: everything a boot does before the first sample (startup.py)."""
         once("startup", "start", self)
 

@@ -65,8 +65,10 @@ class Board:
         return "000000000000"
 
     def mount_storage(self, path):
-        """Make the file system that holds the journal available at `path`.
-        Default: it is mounted at boot already."""
+        """Make the file system that holds the journal available at `path`
+        (after the app read the secrets file and the stored CIK, which are
+        on the file system the board booted from). Default: it is mounted
+        at boot already."""
 
     def unmount_storage(self, path):
         """Release what mount_storage(path) took (simulated reboots)."""

@@ -1,5 +1,5 @@
-"""What a board does once a boot, before the first sample: mount storage,
-read the secrets, build the Client, open the journal, build the Uplink,
+"""What a board does once a boot, before the first sample: read the
+secrets, mount storage, build the Client, open the journal, build the Uplink,
 start the watchdog. (Building the App and loading the glue: launch.py.)
 
 The app (appconfig.once) loads this module for each of these jobs and drops it
@@ -22,11 +22,14 @@ def start(app):
     app.scheduler.at("network", app.started)
     app.state = "boot"
     profile = app.profile
-    app.board.mount_storage(profile["storage"]["mount"])
-    # The secrets, then the journal, then the Client, built once: each
-    # passing need (the file reader, the journal's opening code) comes while
-    # little else is loaded yet.
+    # The secrets, then the journal's storage, the journal and the Client,
+    # built once: each passing need (the file reader, the journal's opening
+    # code) comes while little else is loaded yet, and what the mount keeps
+    # (the file system's buffers) takes the holes the file reader left.
+    # The secrets and the stored CIK are on the file system the board
+    # booted from (boardbase.Board.mount_storage).
     load_secrets(app, False)
+    app.board.mount_storage(profile["storage"]["mount"])
     settings = profile["journal"]
     appconfig.makedirs(appconfig.parent(settings["path"]))
     # The file functions (configfiles, see appconfig) are done with: let go

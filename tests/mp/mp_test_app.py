@@ -447,6 +447,17 @@ def test_appconfig_names_its_file_functions():
             pass
 
 
+def test_the_secrets_are_read_before_the_storage_is_mounted():
+    # The file reader's passing need comes before what the mount keeps.
+    device, board, logs, cik = _cik_app(31)
+    seen = []
+    mount = board.mount_storage
+    board.mount_storage = lambda path: seen.append(device.cik) or mount(path)
+    device.start()
+    assert seen == [cik], seen
+    device.close()
+
+
 def test_cik_store_is_atomic_and_masked():
     folder = scratch()
     path = folder + "/cik"
