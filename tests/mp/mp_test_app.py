@@ -474,9 +474,11 @@ def test_memory_error_while_pushing_shrinks_requests_and_keeps_data():
     device, board, logs, cik = _cik_app(13, {"simulation.outages": [[0, 1200]]})
     board.world.requests = TightHeap(2)
     device.run(HOUR)
-    assert "low memory: pushing in requests of at most 1024 bytes" in text(logs)
+    # Halved at each of the two failures.
+    from uonep.forward import MAX_BYTES
+    assert "low memory: pushing in requests of at most %d bytes" % (MAX_BYTES // 4) in text(logs)
     # Only until a push succeeded (mp_test_app_robust.py says more).
-    assert device.connection.push_bytes == 4096
+    assert device.connection.push_bytes == MAX_BYTES
     assert values(cik) == list(range(1, 61))
     finish(device, logs, cik)
 

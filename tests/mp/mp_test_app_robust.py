@@ -305,8 +305,10 @@ def test_a_memory_error_shrinks_the_push_only_until_a_push_succeeds():
                                    secrets=wifi_secrets(cik=cik))
     board.world.requests = TightHeap(2)
     device.run(1800)
-    assert "low memory: pushing in requests of at most 1024 bytes" in text(logs)
-    # The push that succeeded at 1024 bytes gave the default back.
+    # Halved at each of the two failures.
+    assert "low memory: pushing in requests of at most %d bytes" % (
+        forward.MAX_BYTES // 4) in text(logs)
+    # The push that succeeded at a quarter of the default gave it back.
     assert device.connection.push_bytes == forward.MAX_BYTES
     assert "requests back to %d bytes" % forward.MAX_BYTES in text(logs)
     device.run(1800)
