@@ -1,5 +1,5 @@
 """What a sampling device loads: the push's request through a Client
-loads client, rpc and errors of the core and nothing else (a Client is
+loads client, rpc, http, clock and errors of the core and nothing else (a Client is
 its own Transport: uonep.transport stays unloaded);
 everything else of the public API is still there, loaded on first use.
 Each check runs in a fresh interpreter (MicroPython's unix port and
@@ -39,9 +39,14 @@ outcomes, size = client.send_recordbatches([("temp", b"[1,2.5]"), ("count", b"[1
 assert outcomes[0] is None and outcomes[1].status == "invalid", outcomes
 assert size == len(server.body) and b'"procedure":"recordbatch"' in server.body
 loaded = sorted(name for name in sys.modules if name.startswith("uonep"))
-# CPython's JSON string writer is in uonep.builders (see uonep.rpc).
-host = [] if sys.implementation.name == "micropython" else ["uonep.builders"]
-assert loaded == ["uonep"] + host + ["uonep.client", "uonep.errors", "uonep.rpc"], loaded
+# CPython's JSON string writer is in uonep.builders (see uonep.rpc);
+# uonep.http (and its clock), which a device sends through, tells whether
+# the body may go as its parts.
+# CPython's millisecond counter is uonep.hostclock's.
+mp = sys.implementation.name == "micropython"
+assert loaded == ["uonep"] + ([] if mp else ["uonep.builders"]) + [
+    "uonep.client", "uonep.clock", "uonep.errors"] + ([] if mp else ["uonep.hostclock"]) + [
+    "uonep.http", "uonep.rpc"], loaded
 
 # What else a device meets is read without the builders too: a partial
 # recordbatch, a revoked CIK, a server failure, a gateway's error page.

@@ -288,6 +288,43 @@ def test_the_default_transport_is_uonep_http(onep_emulator):
     close(client)
 
 
+def test_a_body_given_as_parts_arrives_whole_and_a_push_sends_its_points_uncopied(
+        onep_emulator, tmp_path, monkeypatch):
+    from uonep import rpc
+    http = HTTP()
+    url = "http://127.0.0.1:%d/onep:v1/rpc/process" % onep_emulator.port
+    points = b",".join(b"[%d,%d]" % (1790000000 + step, step) for step in range(200))
+    for batches in ([("count", b"[1789999999,7]")], [("count", points)]):   # small, large
+        parts = rpc.recordbatch_parts({"cik": CIK}, batches)
+        assert sum(len(part) for part in parts) > 1200 or len(batches[0][1]) < 100
+        response = http.request("POST", url, data=parts, timeout=5,
+                                headers={"Content-Type": rpc.CONTENT_TYPE})
+        assert json.loads(response.content) == [{"id": 1, "status": "ok"}]
+    http.close()
+    stored = onep_emulator.points(CIK, "count")
+    assert [value for _, value in stored][-201:] == [7] + list(range(200))
+    # The push's points buffer itself is what uonep.http sends: no body
+    # holding them a second time.
+    sent = []
+    send = HTTP._send
+    monkeypatch.setattr(HTTP, "_send", lambda self, data, reused: sent.append(
+        [(type(part), bytes(part)) for part in data]) or send(self, data, reused))
+    clock = ManualClock(1790001000)
+    uplink = Uplink(core_client(onep_emulator.port, timeout=5), Journal(str(tmp_path / "j")),
+                    clock)
+    for step in range(150):
+        uplink.add_value("count", step)
+        uplink.commit()
+        clock.advance(1)
+    assert uplink.push()["sent"] == 150
+    [message] = sent
+    # The head, the envelope's start, the call's start, the points (the
+    # push's own buffer), the call's end, the envelope's end.
+    assert len(message) == 6 and message[3] == (bytearray, b",".join(
+        b"[%d,%d]" % (1790001000 + step, step) for step in range(150)))
+    close(uplink.send.__self__)
+
+
 # -- error messages -------------------------------------------------------------------
 
 REQUESTS_FAILURE = (

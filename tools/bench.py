@@ -702,6 +702,10 @@ class InstantServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body are two writes: without TCP_NODELAY the
+            # client's delayed ACK holds the body of every answer after a
+            # connection's first back by 40 ms (the emulator does the same).
+            disable_nagle_algorithm = True
 
             def do_POST(self):
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))

@@ -154,9 +154,17 @@ class Client(Transport):
         """One request of recordbatch calls from pre-encoded points
         ([(resource, b"[ts,v],..."), ...], see rpc.encode_recordbatches).
         Returns (one result or CallError per call, bytes of body sent)."""
+        from .http import HTTP
         ids = list(range(1, len(batches) + 1))
-        body = rpc.encode_recordbatches(self._auth, batches)
-        return self._exchange(body, [("recordbatch",)] * len(ids), ids, None), len(body)
+        body = rpc.recordbatch_parts(self._auth, batches)
+        size = 0
+        for part in body:
+            size += len(part)
+        if self.http is not None and not isinstance(self.http, HTTP):
+            # Another library takes bytes; uonep.http (made at the first
+            # request when none was given) takes the parts, uncopied.
+            body = b"".join(body)
+        return self._exchange(body, [("recordbatch",)] * len(ids), ids, None), size
 
     def _exchange(self, body, calls, ids, timeout):
         if timeout is not None:

@@ -37,11 +37,9 @@ except ImportError:          # CPython
     const = int  # type: ignore[assignment]
 
 # Bytes of request body per HTTP request; bounded so a push needs the same
-# heap for 100 points as for 10,000. A drain holds a request's points and
-# its body at once: at 3 KB (about 135 one-value points a request) draining
-# a backlog needs no more heap than a routine push (4 KB took 6 KB more on
-# the 32-bit build), for a request's head every 135 points instead of 180.
-MAX_BYTES = 3072
+# heap for 100 points as for 10,000. (The points are sent from their own
+# buffer, never copied into a body: see Client.send_recordbatches.)
+MAX_BYTES = 4096
 # The envelope around the calls (auth, brackets) and around each call (id,
 # procedure name, alias object): upper bounds, so a batch stays in budget.
 _ENVELOPE = const(112)

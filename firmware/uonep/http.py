@@ -19,6 +19,8 @@ one deadline per request, bounded answers. It has the call shape of
   it took a byte of it: the server cannot have run it.
 - `timeout` bounds the whole request (connect, TLS handshake, send, status,
   headers, body) in seconds; the DNS lookup is the one step it cannot cut.
+- `data` is bytes or text, or a list of byte strings sent in order as one
+  body (uonep's own: a large body is never put together in RAM).
 - Answers are bounded: each line (MAX_LINE), the header lines (MAX_HEADERS),
   the body (max_response); the body needs Content-Length or chunked. Past
   a cap: ProtocolError. Redirects are never followed: the status is returned.
@@ -74,7 +76,7 @@ class HTTP:
     def request(self, method, url, data=None, headers=None, timeout=10):
         # The deadline: when the request started, and its ms.
         self._deadline = ticks_ms(), int(timeout * 1000)
-        server, head, data = self._message(method, url, data, headers)
+        server, message = self._message(method, url, data, headers)
         try:
             if self._socket and self._server != server:
                 self.close()
@@ -90,7 +92,7 @@ class HTTP:
             reused = self._socket is not None
             if not reused:
                 self._connect(server)
-            self._send((head, data), reused)
+            self._send(message, reused)
             return self._receive()
         except BaseException as failure:
             self.close()
@@ -293,8 +295,8 @@ class HTTP:
         return Response(status, body)
 
     def _message(self, method, url, data, headers):
-        """((https, host, port), the head, with the body when small, and
-        the body when it goes in writes of its own, else b"") for an
+        """((https, host, port), [the head, with the body when small, then
+        the body's parts when they go in writes of their own]) for an
         http(s):// URL."""
         scheme, _, rest = url.partition("://")
         host, _, path = rest.partition("/")
@@ -307,17 +309,22 @@ class HTTP:
         server = https, name, port
         method, path, lines = method.encode(), path.encode(), text.encode()
         if data is None and method != b"POST":
-            return server, b"%s /%s HTTP/1.1\r\n%s\r\n" % (method, path, lines), b""
-        data = data.encode() if isinstance(data, str) else data or b""
+            return server, [b"%s /%s HTTP/1.1\r\n%s\r\n" % (method, path, lines)]
+        # data: bytes or text, or (uonep's own) a list of byte strings sent
+        # in order, a body never put together in RAM.
+        parts = data if type(data) is list else [
+            data.encode() if isinstance(data, str) else data or b""]
+        size = 0
+        for part in parts:
+            size += len(part)
         # A small body goes in the head's packet (one TLS record, one TCP
-        # segment), the whole made in one allocation (bytes(data) is data
-        # itself when bytes, and MicroPython's % takes only bytes whole); a
-        # large one in writes of its own, not copied in RAM.
-        small = len(data) < 1200
-        if small:
-            data = bytes(data)
-        return server, b"%s /%s HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n%s" % (
-            method, path, lines, len(data), data if small else b""), b"" if small else data
+        # segment), the whole made in one allocation (join makes bytes, and
+        # MicroPython's % takes only bytes whole); a large one in writes of
+        # its own, not copied in RAM.
+        small = size < 1200
+        return server, [b"%s /%s HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n%s" % (
+            method, path, lines, size, b"".join(parts) if small else b"")] + (
+            [] if small else parts)
 
 
 def _tls():

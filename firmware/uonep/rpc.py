@@ -136,14 +136,21 @@ def encode_recordbatches(credentials, batches, first_id=1):
     # The pieces first (small), then the body in one allocation (join
     # sizes it before copying): growing it piece by piece would leave a
     # trail of freed copies in a small heap.
-    pieces = [b'{"auth":%s,"calls":[' % dumps(credentials).encode()]
+    return b"".join(recordbatch_parts(credentials, batches, first_id))
+
+
+def recordbatch_parts(credentials, batches, first_id=1):
+    """encode_recordbatches' body as the list of its parts, each batch's
+    points the very object given: uonep.http sends them in order, so a
+    device never holds the points twice (in their buffer and in a body)."""
+    parts = [b'{"auth":%s,"calls":[' % dumps(credentials).encode()]
     for index, (spec, points) in enumerate(batches):
-        pieces.append(b'%s{"arguments":[%s,[' % (b"," if index else b"",
-                                                  dumps(resource(spec)).encode()))
-        pieces.append(points)
-        pieces.append(b']],"id":%d,"procedure":"recordbatch"}' % (first_id + index))
-    pieces.append(b"]}")
-    return b"".join(pieces)
+        parts.append(b'%s{"arguments":[%s,[' % (b"," if index else b"",
+                                                 dumps(resource(spec)).encode()))
+        parts.append(points)
+        parts.append(b']],"id":%d,"procedure":"recordbatch"}' % (first_id + index))
+    parts.append(b"]}")
+    return parts
 
 
 # -- decoding -----------------------------------------------------------------
