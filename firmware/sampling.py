@@ -7,35 +7,18 @@ from uonep.errors import JournalFullError
 
 class Sampler:
     """The profile's sensors over the app's Uplink. sensors: [(alias,
-    function() -> value or None)]; counts, on the app, samples taken,
-    committed and refused (journal full, policy "refuse")."""
+    function() -> value or None)], made at boot (startup.sensors); counts,
+    on the app, samples taken, committed and refused (journal full, policy
+    "refuse")."""
 
     def __init__(self, app):
         self.app = app
         self.sensors = []
         self.last_status = None
 
-    def build(self):
-        """The sensors of the profile; a broken one is logged and left out."""
-        app = self.app
-        self.sensors = []
-        for spec in app.profile["sensors"]:
-            if not spec.get("enabled", True):
-                continue
-            try:
-                self.sensors.append((spec["alias"], self.sensor(spec)))
-            except Exception as failure:
-                app.note_error("sensor %s (%s)" % (spec["alias"], spec["kind"]), failure)
-
-    def sensor(self, spec):
-        kind = spec["kind"]
-        if kind == "counter":
-            return lambda: self.app.samples
-        if kind == "uptime":
-            return lambda: self.app.uptime()
-        if kind == "status":
-            return self.status_change
-        return self.app.board.sensor(spec)
+    def counter(self):
+        """The samples taken so far (a sensor of kind "counter")."""
+        return self.app.samples
 
     def status_change(self):
         """The app's state word, committed only when it changed."""

@@ -108,7 +108,9 @@ class Settings:
             stamp, text = found[0]
             report = apply(app.profile, text)
             if [key for key in report["applied"] if key.startswith("sensors.")]:
-                app.sampler.build()
+                # The sensors are made by the boot's code (startup.sensors).
+                from appconfig import once
+                app.sampler.sensors = once("startup", "sensors", app)
             report["at"] = stamp
             app.client.write(self.status, json.dumps(report))
             # Seen only once reported: a failed report is tried again.

@@ -39,7 +39,7 @@ def start(app):
         settings["path"], capacity_bytes=settings["capacity_bytes"], policy=settings["policy"])
     _client(app)
     app.uplink = Uplink(app._send, app.journal, app.clock)
-    app.sampler.build()
+    app.sampler.sensors = sensors(app)
     # The jobs Connection.push runs after a push, their modules loaded only
     # when the profile names them.
     app.remote = []
@@ -97,3 +97,30 @@ def _client(app):
     # because nothing is pushed until a real CIK is set.
     app.client = Client(app.cik or "0" * 40, secrets and secrets.get("server") or profile["server"],
                         profile["timeout"], http=app.board.http(verify), verify=verify)
+
+
+def sensors(app):
+    """The profile's sensors as [(alias, function() -> value or None)]; a
+    broken one is logged and left out. (A boot's job: its code does not stay.)"""
+    found = []
+    for spec in app.profile["sensors"]:
+        if not spec.get("enabled", True):
+            continue
+        try:
+            found.append((spec["alias"], _sensor(app, spec)))
+        except Exception as failure:
+            app.note_error("sensor %s (%s)" % (spec["alias"], spec["kind"]), failure)
+    return found
+
+
+def _sensor(app, spec):
+    # Bound methods of what stays loaded, never a function made here: it
+    # would keep this module's globals, so all its code, for good.
+    kind = spec["kind"]
+    if kind == "counter":
+        return app.sampler.counter
+    if kind == "uptime":
+        return app.uptime
+    if kind == "status":
+        return app.sampler.status_change
+    return app.board.sensor(spec)
