@@ -1,8 +1,7 @@
-"""What the network step does rarely, loaded for it and dropped after
-(appconfig.once) with uonep.provision: get a CIK (activation), and set the
-clock when the common way (connection.Connection.set_clock: NTP, else one
-GET /timestamp answering a number) did not: a certificate refused while the
-clock is unset, an error status, an answer that is no number."""
+"""What the network step does once a boot, loaded for it and dropped after
+(appconfig.once) with uonep.provision: set the clock (NTP, else the
+server's /timestamp, also when a certificate is refused while the clock is
+unset) and get a CIK (activation)."""
 
 import sys
 
@@ -22,24 +21,48 @@ def forget():
             pass
 
 
-def set_clock(app, answer):
-    """The clock from what /timestamp gave Connection.set_clock: (status,
-    body), or the CertificateError its request raised."""
+def set_clock(app):
+    """NTP first; else the server's /timestamp through the app's Client."""
+    try:
+        if app.board.sync_time(app.profile["ntp"]["host"]):
+            app.log("clock: set from NTP, %s" % iso(app.clock.now()))
+            return
+    except Exception as failure:
+        app.log("clock: NTP failed (%s); asking the server" % failure)
+    try:
+        answer = app.client.request("GET", "/timestamp")
+        # int() reads what a server answers; whatever it cannot read,
+        # uonep.provision reads (and reports) below.
+        seconds = int(answer[1]) if answer[0] == 200 else None
+    except (TypeError, ValueError):
+        seconds = None
+    except CertificateError as failure:
+        answer = failure
+        seconds = None
+    if seconds is None:
+        seconds = _server_answer(app, answer)
+        if seconds is None:
+            return
+    app.clock.set_unix_time(seconds)
+    app.log("clock: set from the server, %s" % iso(seconds))
+
+
+def _server_answer(app, answer):
+    """The time in what /timestamp gave: (status, body), or the
+    CertificateError its request raised; None, after a log line, when the
+    server will not tell it."""
     try:
         if isinstance(answer, CertificateError):
-            seconds = server_time(app, answer)
-        else:
-            from uonep import provision
-            seconds = provision.read_time(*answer)
+            return server_time(app, answer)
+        from uonep import provision
+        return provision.read_time(*answer)
     except (HTTPError, ProtocolError) as failure:
         # The server is there but will not tell the time: push anyway,
         # with times relative to the server's "now" (see uonep.forward).
         app.log("clock: no time from the server (%s); pushing with relative times" % failure)
-        return
+        return None
     finally:
         forget()
-    app.clock.set_unix_time(seconds)
-    app.log("clock: set from the server, %s" % iso(seconds))
 
 
 def server_time(app, failure):

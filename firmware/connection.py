@@ -4,16 +4,14 @@ off exponentially up to a cap; what the error says about retrying
 (.retryable) decides whether the next try comes soon or only after the cap.
 Data always stays in the journal until the server took it.
 
-Setting the clock and getting a CIK are once-a-boot jobs. What nearly
-every boot needs, a clock that NTP or one GET /timestamp sets while the CIK
-is at hand, is done here; the rest (activation, a refused certificate while
-the clock is unset, a /timestamp that fails or answers no number) by
-bringup.py, loaded for it and dropped after."""
+Setting the clock (NTP, else the server's /timestamp) and getting a CIK
+(activation) are once-a-boot jobs: bringup.py does them, loaded for the
+job and dropped after."""
 
 import gc
 
 from appconfig import once
-from uonep.errors import CertificateError, OnepError
+from uonep.errors import OnepError
 from uonep.forward import MAX_BYTES
 
 # Request body bounds for push: the core's default, halved on MemoryError
@@ -84,7 +82,7 @@ class Connection:
             if not self.connect_wifi():
                 return
             if not app.clock.valid():
-                self.set_clock()
+                once("bringup", "set_clock", app)
             if app.cik is None:
                 once("bringup", "activate", app)
             self.push()
@@ -114,36 +112,6 @@ class Connection:
         app.log("wifi: cannot connect to %s; retry in %ds, backlog %d commits kept" % (
             ssid, delay, app.journal.stats()["pending"]))
         return False
-
-    def set_clock(self):
-        """NTP first; else the server's /timestamp through the app's Client.
-        A refused certificate, an error status or an answer that is no
-        number: bringup.set_clock takes it from there."""
-        # (Not at the top: app imports this module.)
-        from app import iso
-        app = self.app
-        try:
-            if app.board.sync_time(app.profile["ntp"]["host"]):
-                app.log("clock: set from NTP, %s" % iso(app.clock.now()))
-                return
-        except Exception as failure:
-            app.log("clock: NTP failed (%s); asking the server" % failure)
-        try:
-            answer = app.client.request("GET", "/timestamp")
-        except CertificateError as failure:
-            once("bringup", "set_clock", app, failure)
-            return
-        try:
-            # int() reads what a server answers; whatever it cannot read,
-            # bringup reads as uonep.provision does, and reports.
-            seconds = int(answer[1]) if answer[0] == 200 else None
-        except (TypeError, ValueError):
-            seconds = None
-        if seconds is None:
-            once("bringup", "set_clock", app, answer)
-            return
-        app.clock.set_unix_time(seconds)
-        app.log("clock: set from the server, %s" % iso(seconds))
 
     def push(self):
         app = self.app
