@@ -1,5 +1,5 @@
 """What the network step does once a boot, loaded for it and dropped after
-(appconfig.once) with uonep.provision: set the clock (NTP, else the
+(appconfig.once) with uonep.provision: join the WiFi, set the clock (NTP, else the
 server's /timestamp, also when a certificate is refused while the clock is
 unset) and get a CIK (activation)."""
 
@@ -19,6 +19,23 @@ def forget():
             del sys.modules["uonep"].provision
         except AttributeError:
             pass
+
+
+def connect_wifi(app):
+    """Join the secrets' network (Connection.run, while the board is not
+    on it): True once connected, else False after backing off."""
+    ssid = app.secrets["wifi"]["ssid"]
+    app.log("wifi: connecting to %s" % ssid)
+    if app.board.wifi_connect(ssid, app.secrets["wifi"].get("password", ""),
+                              app.profile["wifi"]["timeout"]):
+        app.log("wifi: connected")
+        return True
+    app.state = "offline"
+    delay = app.connection.backoff.fail()
+    app.scheduler.after("network", delay)
+    app.log("wifi: cannot connect to %s; retry in %ds, backlog %d commits kept" % (
+        ssid, delay, app.journal.stats()["pending"]))
+    return False
 
 
 def set_clock(app):

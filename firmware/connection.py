@@ -4,8 +4,8 @@ off exponentially up to a cap; what the error says about retrying
 (.retryable) decides whether the next try comes soon or only after the cap.
 Data always stays in the journal until the server took it.
 
-Setting the clock (NTP, else the server's /timestamp) and getting a CIK
-(activation) are once-a-boot jobs: bringup.py does them, loaded for the
+Joining the WiFi, setting the clock (NTP, else the server's /timestamp)
+and getting a CIK (activation) are once-a-boot jobs: bringup.py does them, loaded for the
 job and dropped after."""
 
 import gc
@@ -79,7 +79,8 @@ class Connection:
         """WiFi, clock, CIK, push, in that order; a failure backs off."""
         app = self.app
         try:
-            if not self.connect_wifi():
+            # Joining the network is a boot's job (or an outage's): bringup's.
+            if not app.board.wifi_connected() and not once("bringup", "connect_wifi", app):
                 return
             if not app.clock.valid():
                 once("bringup", "set_clock", app)
@@ -95,23 +96,6 @@ class Connection:
             # OnepError, or anything a network library raised unwrapped:
             # either way the data stays in the journal and the retry waits.
             self.failed(failure)
-
-    def connect_wifi(self):
-        app = self.app
-        if app.board.wifi_connected():
-            return True
-        ssid = app.secrets["wifi"]["ssid"]
-        app.log("wifi: connecting to %s" % ssid)
-        if app.board.wifi_connect(ssid, app.secrets["wifi"].get("password", ""),
-                                  app.profile["wifi"]["timeout"]):
-            app.log("wifi: connected")
-            return True
-        app.state = "offline"
-        delay = self.backoff.fail()
-        app.scheduler.after("network", delay)
-        app.log("wifi: cannot connect to %s; retry in %ds, backlog %d commits kept" % (
-            ssid, delay, app.journal.stats()["pending"]))
-        return False
 
     def push(self):
         app = self.app
