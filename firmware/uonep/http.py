@@ -117,7 +117,32 @@ class HTTP:
         self._start = 0
 
     def _connect(self, server):
-        https, host, port = server
+        connection = self._open(server)
+        if server[0]:
+            context = _tls().context(self.verify)
+            # mbedTLS takes its buffers (about 35 KB on a board) from the heap
+            # a few at a time: a collection first leaves them whole free runs.
+            gc.collect()
+            # The handshake runs inside the first write, under the deadline.
+            self._poller.unregister(connection)
+            self._socket = connection = context.wrap_socket(
+                connection, server_hostname=server[1], do_handshake_on_connect=False)
+            self._poller.register(connection)
+        # Nonblocking, MicroPython's readinto and write return None where
+        # CPython's recv_into and send raise; _transfer takes both. CPython's
+        # sockets lack readinto; MicroPython's plain ones lack recv_into (its
+        # TLS ones built with DTLS have it, as readinto and a write, alike).
+        if hasattr(connection, "recv_into"):
+            self._input = connection.recv_into  # type: ignore[attr-defined]
+            self._output = connection.send
+        else:
+            self._input, self._output = connection.readinto, connection.write
+        self.connections += 1
+
+    def _open(self, server):
+        """The plain socket to server, connected within the deadline and
+        registered with the poller."""
+        _, host, port = server
         address = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
         self._server = server
         self._socket = self._raw = connection = socket.socket(address[0], address[1])
@@ -130,31 +155,12 @@ class HTTP:
         except OSError as failure:
             if failure.errno != errno.EINPROGRESS:
                 raise
-        self._poller = poller = select.poll()
-        poller.register(connection)
+        self._poller = select.poll()
+        self._poller.register(connection)
         # A refused connection shows as an error on the first write.
         while not self._wait(select.POLLOUT):
             pass
-        if https:
-            context = _tls().context(self.verify)
-            # mbedTLS takes its buffers (about 35 KB on a board) from the heap
-            # a few at a time: a collection first leaves them whole free runs.
-            gc.collect()
-            # The handshake runs inside the first write, under the deadline.
-            poller.unregister(connection)
-            self._socket = connection = context.wrap_socket(
-                connection, server_hostname=host, do_handshake_on_connect=False)
-            poller.register(connection)
-        # Nonblocking, MicroPython's readinto and write return None where
-        # CPython's recv_into and send raise; _transfer takes both. CPython's
-        # sockets lack readinto; MicroPython's plain ones lack recv_into (its
-        # TLS ones built with DTLS have it, as readinto and a write, alike).
-        if hasattr(connection, "recv_into"):
-            self._input = connection.recv_into  # type: ignore[attr-defined]
-            self._output = connection.send
-        else:
-            self._input, self._output = connection.readinto, connection.write
-        self.connections += 1
+        return connection
 
     def _transfer(self, buffer, reading):
         """Read into or write from buffer once the socket is ready, within
