@@ -498,29 +498,27 @@ def device_modules(emulator, scratch, build):
     return done.stdout.split("\n")[-2].split()
 
 
+def core_files(names):
+    """The file names in the core of the device modules `names` (uonep.x ->
+    x.py, uonep -> __init__.py), less the unix board's simulated clock (a
+    board loads uonep.clock)."""
+    return [(name.split(".") + ["__init__"])[1] + ".py" for name in names
+            if name != "uonep.manualclock"]
+
+
 def core_device_bytes(build, names):
-    total = 0
-    for name in names:
-        if name == "uonep.manualclock":
-            continue    # the unix board's simulated clock; a board loads uonep.clock
-        path = build.joinpath(*name.split("."))
-        path = path / "__init__.mpy" if path.is_dir() else path.with_suffix(".mpy")
-        total += path.stat().st_size
-    return total
+    return sum((build / "uonep" / source).with_suffix(".mpy").stat().st_size
+               for source in core_files(names))
 
 
 def core_with_lines(scratch, names):
     """core_device_bytes of the same modules built with `tools/build --lines`."""
     total = 0
-    for name in names:
-        if name == "uonep.manualclock":
-            continue
-        parts = name.split(".")
-        source = ROOT / "firmware" / "uonep" / (
-            "__init__.py" if len(parts) == 1 else parts[1] + ".py")
-        target = scratch / "with-lines.mpy"
-        subprocess.run([str(MPY_CROSS)] + BUILD.options(Path("lib/uonep") / source.name, True) +
-                       ["-o", str(target), str(source)], check=True)
+    target = scratch / "with-lines.mpy"
+    for source in core_files(names):
+        subprocess.run([str(MPY_CROSS)] + BUILD.options(Path("lib/uonep") / source, True) +
+                       ["-o", str(target), str(ROOT / "firmware" / "uonep" / source)],
+                       check=True)
         total += target.stat().st_size
     return total
 
